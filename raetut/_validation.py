@@ -1,0 +1,124 @@
+"""Input checks shared by every public function.
+
+Each helper either returns a clean value or raises a ``ValueError``/``TypeError``
+whose message names the offending argument and says what was expected.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def as_points(X, name="X", dim=None, allow_empty=False):
+    """Return ``X`` as a finite float array of points, shape (n, d).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Points, one per row. 1-D data must be given as shape (n, 1).
+    name : str
+        Argument name used in error messages.
+    dim : int, optional
+        Required number of columns ``d``.
+    allow_empty : bool
+        Whether ``n == 0`` is accepted.
+
+    Returns
+    -------
+    ndarray, shape (n, d), float64
+    """
+    try:
+        arr = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array of shape (n, d); got {type(X).__name__}") from exc
+    if arr.ndim != 2:
+        hint = f" (for 1-D data pass {name}[:, None])" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be a 2-D array of shape (n, d); got shape {arr.shape}{hint}")
+    if dim is not None and arr.shape[1] != dim:
+        raise ValueError(f"{name} must have {dim} column(s) (dimension d={dim}); got shape {arr.shape}")
+    if arr.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} must contain at least one point; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def as_finite_array(a, name, ndim=None, shape=None):
+    """Return ``a`` as a finite float array, optionally checking ``ndim`` and ``shape``."""
+    try:
+        arr = np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array; got {type(a).__name__}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array; got shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}; got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def positive_scalar(value, name):
+    """Return ``value`` as a float, checking it is a finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a positive real number; got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return value
+
+
+def nonnegative_scalar(value, name):
+    """Return ``value`` as a float, checking it is a finite real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number >= 0; got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value}")
+    return value
+
+
+def positive_int(value, name, minimum=1):
+    """Return ``value`` as an int, checking it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {type(value).__name__}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def check_rng(rng, name="rng"):
+    """Check that ``rng`` is a ``numpy.random.Generator`` and return it."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator (e.g. numpy.random.default_rng(0)); "
+            f"got {type(rng).__name__}"
+        )
+    return rng
+
+
+def check_callable(f, name):
+    """Check that ``f`` is callable and return it."""
+    if not callable(f):
+        raise TypeError(f"{name} must be callable; got {type(f).__name__}")
+    return f
+
+
+def increasing_grid(grid, name="grid", min_len=3):
+    """Return ``grid`` as a strictly increasing finite 1-D float array of length >= ``min_len``."""
+    arr = as_finite_array(grid, name, ndim=1)
+    if arr.size < min_len:
+        raise ValueError(f"{name} must have at least {min_len} points; got {arr.size}")
+    if not np.all(np.diff(arr) > 0):
+        raise ValueError(f"{name} must be strictly increasing")
+    return arr
+
+
+def one_of(value, name, options):
+    """Check that ``value`` is one of ``options`` and return it."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}; got {value!r}")
+    return value
