@@ -1,0 +1,66 @@
+# The two commands a newcomer needs:
+#   make book   create .venv if missing, install requirements.txt, execute the notebooks, build _build/html
+#   make test   the same set-up, then lint, unit/property tests, nbval, the book build (-W) and browser tests
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MATHJAX_VERSION := 3.2.2
+MATHJAX := vendor_static/mathjax/tex-mml-chtml.js
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
+
+.PHONY: book test lint unit nbval verify page vendor clean help
+
+help:
+	@echo "make book    build the HTML book into _build/html (executes the notebooks, cached)"
+	@echo "make test    lint, unit and property tests, nbval, book build with -W, browser tests"
+	@echo "make unit    only the raetut tests"
+	@echo "make nbval   only the notebook validation"
+	@echo "make verify  python -m raetut verify: every claim as a table"
+	@echo "make page NB=notebooks/NN_name.ipynb   render one chapter into _build/page"
+	@echo "make clean   remove _build"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+# A local copy of MathJax 3 from the npm registry, so that math renders offline.
+$(MATHJAX):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch MathJax (apt-get install npm)"; exit 1; }
+	rm -rf vendor_static/mathjax _build/mathjax-pkg && mkdir -p _build/mathjax-pkg vendor_static
+	cd _build/mathjax-pkg && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
+	mv _build/mathjax-pkg/package/es5 vendor_static/mathjax && rm -rf _build/mathjax-pkg
+
+vendor: $(MATHJAX)
+
+book: $(STAMP) $(MATHJAX)
+	$(VENV)/bin/jupyter-book build . --keep-going
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check raetut tests benchmarks
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -m "not book and not browser"
+
+nbval: $(STAMP)
+	$(PY) -m pytest $(NBVAL) notebooks
+
+test: $(STAMP) $(MATHJAX) lint
+	$(PY) -m pytest tests notebooks $(NBVAL)
+
+verify: $(STAMP)
+	$(PY) -m raetut verify
+
+page: $(STAMP) $(MATHJAX)
+	@test -n "$(NB)" || { echo "usage: make page NB=notebooks/NN_name.ipynb"; exit 2; }
+	@mkdir -p _build/page
+	@printf 'format: jb-book\nroot: %s\n' "$(basename $(NB))" > _build/page/_toc.yml
+	$(VENV)/bin/jupyter-book build . --toc _build/page/_toc.yml --path-output _build/page --keep-going
+
+clean:
+	rm -rf _build
