@@ -23,7 +23,6 @@ __all__ = [
     "plot_field_1d",
     "plot_vector_field_2d",
     "plot_loglog_fit",
-    "locate_critical_points_1d",
     "mark_critical_points",
 ]
 
@@ -360,38 +359,6 @@ def plot_loglog_fit(
     return ax
 
 
-def locate_critical_points_1d(x, score):
-    """Locate the modes and antimodes of a 1-D density from its score on a grid.
-
-    A mode is where the score ``d/dx log p`` changes sign from + to -, an antimode
-    (local minimum of the density) where it changes from - to +; each crossing is
-    located by linear interpolation between the two grid points around it.
-
-    Parameters
-    ----------
-    x : array_like, shape (m,)
-        Strictly increasing grid.
-    score : array_like, shape (m,) or (m, 1)
-        Score values on ``x``.
-
-    Returns
-    -------
-    modes : ndarray, shape (k,)
-    antimodes : ndarray, shape (j,)
-    """
-    x = _grid_1d(x)
-    if x.shape[0] < 2 or not np.all(np.diff(x) > 0):
-        raise ValueError("x must be a strictly increasing grid of at least 2 points")
-    s = _values_on_grid(score, x.shape[0], "score")
-    left, right = s[:-1], s[1:]
-    crossing = (np.sign(left) != np.sign(right)) & (right != 0)
-    idx = np.flatnonzero(crossing)
-    t = left[idx] / (left[idx] - right[idx])
-    roots = x[idx] + t * (x[idx + 1] - x[idx])
-    downward = left[idx] > right[idx]
-    return roots[downward], roots[~downward]
-
-
 def _critical_array(points, name):
     arr = np.asarray(points, dtype=float)
     if arr.size == 0:
@@ -409,6 +376,8 @@ def mark_critical_points(ax, modes, antimodes, labels=True):
 
     In a 1-D plot (points of shape (k,)) each is a dotted vertical line; in a 2-D
     plot (points of shape (k, 2)) a marker.
+
+    The positions can come from :func:`raetut.critical_points_1d`.
 
     Parameters
     ----------

@@ -111,19 +111,6 @@ def test_plot_field_1d_draws_field_and_zero_line(ax):
         plotting.plot_field_1d(ax, x, np.full(15, np.nan))
 
 
-def test_locate_critical_points_1d_finds_modes_and_antimodes():
-    # p proportional to exp(-(x^2 - 1)^2): modes at -1 and 1, antimode at 0.
-    x = np.linspace(-2, 2, 401)
-    score = -4 * x * (x**2 - 1)
-    modes, antimodes = plotting.locate_critical_points_1d(x, score)
-    np.testing.assert_allclose(modes, [-1.0, 1.0], atol=1e-3)
-    np.testing.assert_allclose(antimodes, [0.0], atol=1e-3)
-    with pytest.raises(ValueError, match="increasing"):
-        plotting.locate_critical_points_1d(x[::-1], score)
-    with pytest.raises(ValueError, match="score"):
-        plotting.locate_critical_points_1d(x, score[:-1])
-
-
 def test_mark_critical_points_1d_and_2d(ax):
     plotting.mark_critical_points(ax, [-1.0, 1.0], [0.0])
     assert len(ax.get_lines()) == 3
