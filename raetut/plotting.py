@@ -21,6 +21,7 @@ __all__ = [
     "use_book_style",
     "plot_density_1d",
     "plot_field_1d",
+    "plot_field_arrows_1d",
     "plot_vector_field_2d",
     "plot_loglog_fit",
     "mark_critical_points",
@@ -207,6 +208,50 @@ def plot_field_1d(ax, x, field, label=None, color=None, zero_line=True, **kwargs
     if zero_line:
         ax.axhline(0.0, color=COLORS["reference"], linewidth=0.8, zorder=0)
     ax.plot(x, field, label=label, color=color, **kwargs)
+    ax.set_xlabel("$x$")
+    return ax
+
+
+def plot_field_arrows_1d(ax, x, field, y=0.0, scale=1.0, color=None, label=None, **kwargs):
+    """Draw a 1-D field as horizontal arrows: at each ``x`` an arrow of length ``scale * field``.
+
+    The picture of a 1-D auto-encoder as a vector field: the arrows show where
+    ``r`` moves each point.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x : array_like, shape (m,)
+        Arrow tails.
+    field : array_like, shape (m,) or (m, 1)
+        Field values on ``x`` (e.g. ``r(x) - x``).
+    y : float or array_like, shape (m,)
+        Height of the arrows (e.g. the density at ``x``, to draw them on its curve).
+    scale : float
+        Arrow length per unit of field, > 0, to make small fields visible.
+    color : str, optional
+        Defaults to ``COLORS["dae"]``.
+    label : str, optional
+        Legend label.
+    **kwargs
+        Passed to ``ax.quiver`` (e.g. ``width``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _check_ax(ax)
+    x = _grid_1d(x)
+    field = _values_on_grid(field, x.shape[0], "field")
+    y = as_finite_array(y, "y")
+    if y.ndim == 0:
+        y = np.full_like(x, float(y))
+    y = _values_on_grid(y, x.shape[0], "y")
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
+        raise ValueError(f"scale must be a number > 0; got {scale!r}")
+    kwargs.setdefault("width", 0.004)
+    ax.quiver(x, y, scale * field, np.zeros_like(field), angles="xy", scale_units="xy",
+              scale=1.0, color=COLORS["dae"] if color is None else color, label=label, **kwargs)
     ax.set_xlabel("$x$")
     return ax
 

@@ -111,6 +111,19 @@ def test_plot_field_1d_draws_field_and_zero_line(ax):
         plotting.plot_field_1d(ax, x, np.full(15, np.nan))
 
 
+def test_plot_field_arrows_1d_draws_scaled_horizontal_arrows(ax):
+    x = np.linspace(-1, 1, 7)
+    plotting.plot_field_arrows_1d(ax, x, -x, y=np.exp(-(x**2)), scale=2.0)
+    (quiver,) = ax.collections
+    np.testing.assert_allclose(quiver.U, -2.0 * x)
+    np.testing.assert_allclose(quiver.V, 0.0)
+    np.testing.assert_allclose(quiver.Y, np.exp(-(x**2)))
+    with pytest.raises(ValueError, match="scale"):
+        plotting.plot_field_arrows_1d(ax, x, -x, scale=0.0)
+    with pytest.raises(ValueError, match="y"):
+        plotting.plot_field_arrows_1d(ax, x, -x, y=np.zeros(3))
+
+
 def test_mark_critical_points_1d_and_2d(ax):
     plotting.mark_critical_points(ax, [-1.0, 1.0], [0.0])
     assert len(ax.get_lines()) == 3
