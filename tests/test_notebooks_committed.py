@@ -1,0 +1,74 @@
+"""Chapters are committed executed, listed in the TOC, and follow the chapter standard.
+
+nbval alone passes a notebook that was never executed (it only compares stored
+outputs); these tests make sure every chapter was run before it was committed.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def toc_entries():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return found
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "notebooks/ holds no chapter"
+
+
+def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists():
+    entries = toc_entries()
+    names = {f"notebooks/{p.stem}" for p in NOTEBOOKS}
+    listed = {e for e in entries if e.startswith("notebooks/")}
+    assert names == listed, f"not in TOC: {sorted(names - listed)}; missing files: {sorted(listed - names)}"
+    for entry in entries:
+        candidates = [ROOT / (entry + ext) for ext in (".md", ".ipynb")]
+        assert any(c.exists() for c in candidates), f"_toc.yml lists {entry}, which does not exist"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_executed(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert code, f"{path.name} has no code"
+    unrun = [i for i, c in enumerate(code) if c.get("execution_count") is None]
+    assert not unrun, f"{path.name}: code cells {unrun} were never executed"
+    counts = [c["execution_count"] for c in code]
+    assert counts == sorted(counts), f"{path.name}: cells were executed out of order"
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name} has error outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_follows_the_chapter_standard(path):
+    nb = json.loads(path.read_text())
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    first = "".join(nb["cells"][0]["source"]).lstrip()
+    assert first.startswith("(chap-"), f"{path.name}: first cell must start with a (chap-...)= label"
+    assert "```{prf:" in markdown, f"{path.name}: no result box"
+    assert "## Numerical verification" in markdown, f"{path.name}: no Numerical verification section"
+    verification = code.split("rt.checks")[-1] if "rt.checks" in code else code
+    assert "assert" in verification, f"{path.name}: the verification asserts nothing"
+    assert "static_slider" in code, f"{path.name}: no interactive figure for the website"
