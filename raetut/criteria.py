@@ -13,12 +13,27 @@ rCAE                   ``||r(x) - x||^2 + lam * ||J_r(x)||_F^2``
 CAE                    ``||r(x) - x||^2 + lam * ||J_f(x)||_F^2`` (encoder f)
 score matching         ``0.5 * ||psi(x)||^2 + div psi(x)``
 =====================  ====================================================
+
+For 1-D densities the DAE and rCAE criteria also have deterministic quadrature
+forms (:func:`dae_loss_quadrature`, :func:`rcae_loss_quadrature`): the expectation
+over ``x`` is a quadrature on a grid, the one over the corruption a Gauss–Hermite
+rule. They are accurate to many digits, so differences between criteria of order
+``sigma^4`` or smaller can be measured.
 """
 
 import autograd.numpy as anp
 import numpy as np
 
-from ._validation import as_points, check_callable, check_rng, nonnegative_scalar, positive_scalar
+from ._validation import (
+    as_points,
+    check_callable,
+    check_rng,
+    increasing_grid,
+    nonnegative_scalar,
+    one_of,
+    positive_int,
+    positive_scalar,
+)
 
 __all__ = [
     "reconstruction_error",
@@ -26,6 +41,9 @@ __all__ = [
     "rcae_loss",
     "cae_loss",
     "score_matching_loss",
+    "quadrature_weights",
+    "dae_loss_quadrature",
+    "rcae_loss_quadrature",
 ]
 
 
@@ -184,3 +202,138 @@ def score_matching_loss(psi, divergence, X):
     P = _evaluate(psi, X, "psi", n, d)
     div = _evaluate_rows(divergence, X, "divergence", n)
     return anp.mean(0.5 * anp.sum(P**2, axis=1) + div)
+
+
+# ------------------------------------------------------------- quadrature forms (1-D)
+
+
+def quadrature_weights(grid, rule="trapezoid"):
+    """Weights ``w`` such that ``sum_i w_i f(grid_i)`` approximates the integral of ``f``.
+
+    The trapezoid rule works on any increasing grid; for a smooth integrand that
+    is negligible (with its derivatives) at both ends of the grid it converges
+    faster than any power of the spacing. Simpson's rule needs a uniform grid with
+    an odd number of points.
+
+    Parameters
+    ----------
+    grid : array_like, shape (m,)
+        Strictly increasing nodes.
+    rule : str
+        ``"trapezoid"`` or ``"simpson"``.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+    """
+    grid = increasing_grid(grid, "grid")
+    one_of(rule, "rule", ("trapezoid", "simpson"))
+    spacing = np.diff(grid)
+    if rule == "trapezoid":
+        return 0.5 * (np.concatenate([spacing, [0.0]]) + np.concatenate([[0.0], spacing]))
+    if grid.size % 2 == 0 or not np.allclose(spacing, spacing[0], rtol=1e-9, atol=0.0):
+        raise ValueError(
+            "rule='simpson' needs a uniform grid with an odd number of points; "
+            f"got {grid.size} points"
+        )
+    weights = np.where(np.arange(grid.size) % 2 == 1, 4.0, 2.0)
+    weights[[0, -1]] = 1.0
+    return weights * spacing[0] / 3.0
+
+
+def _density_on_grid(density, grid):
+    """``p`` at the grid points, checking that ``density`` is a 1-D density object."""
+    if not callable(getattr(density, "prob", None)):
+        raise TypeError(
+            "density must have a prob(X) method (e.g. a GaussianMixture); "
+            f"got {type(density).__name__}"
+        )
+    dim = getattr(density, "dim", 1)
+    if dim != 1:
+        raise ValueError(f"density must be 1-D for the quadrature forms; got dimension {dim}")
+    p = np.asarray(density.prob(grid[:, None]), dtype=float)
+    if p.shape != grid.shape:
+        raise ValueError(f"density.prob must return shape {grid.shape}; got {p.shape}")
+    return p
+
+
+def dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite=40, rule="trapezoid"):
+    """Denoising criterion of a 1-D density by quadrature (no sampling).
+
+    ``integral p(x) E_eps (r(x + eps) - x)^2 dx`` with ``eps ~ N(0, sigma^2)``:
+    Gauss–Hermite with ``n_hermite`` nodes for ``eps`` (exact for polynomials
+    ``r`` of degree < ``n_hermite``) and ``rule`` on ``grid`` for ``x``. The grid
+    must cover the mass of ``p``; ``r`` is evaluated off the grid too, at
+    ``x + eps``. Written with ``autograd.numpy``: differentiable with respect to
+    parameters that ``r`` closes over.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``r(X) -> (n, 1)`` for ``X`` of shape (n, 1).
+    density : object
+        A 1-D density with ``prob(X) -> (n,)``.
+    sigma : float
+        Standard deviation of the corruption, > 0.
+    grid : array_like, shape (m,)
+        Strictly increasing quadrature nodes in ``x``.
+    n_hermite : int
+        Number of Gauss–Hermite nodes.
+    rule : str
+        ``"trapezoid"`` or ``"simpson"`` (see :func:`quadrature_weights`).
+
+    Returns
+    -------
+    float
+    """
+    check_callable(reconstruct, "reconstruct")
+    sigma = positive_scalar(sigma, "sigma")
+    n_hermite = positive_int(n_hermite, "n_hermite")
+    weights_x = quadrature_weights(grid, rule)
+    grid = np.asarray(grid, dtype=float)
+    p = _density_on_grid(density, grid)
+    nodes, weights_eps = np.polynomial.hermite_e.hermegauss(n_hermite)
+    weights_eps = weights_eps / np.sqrt(2.0 * np.pi)  # E f(Z) = sum_k w_k f(z_k), Z ~ N(0, 1)
+    m = grid.size
+    corrupted = (grid[:, None] + sigma * nodes[None, :]).reshape(m * n_hermite, 1)
+    R = _evaluate(reconstruct, corrupted, "reconstruct", m * n_hermite, 1)
+    sq_err = (anp.reshape(R, (m, n_hermite)) - grid[:, None]) ** 2
+    return anp.sum(weights_x * p * anp.dot(sq_err, weights_eps))
+
+
+def rcae_loss_quadrature(reconstruct, jacobian_sq_norm, density, lam, grid, rule="trapezoid"):
+    """Reconstruction-contractive criterion of a 1-D density by quadrature.
+
+    ``integral p(x) [(r(x) - x)^2 + lam r'(x)^2] dx`` with ``rule`` on ``grid``
+    (which must cover the mass of ``p``). Differentiable with autograd like
+    :func:`dae_loss_quadrature`.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``r(X) -> (n, 1)``.
+    jacobian_sq_norm : callable
+        ``X -> (n,)``, the squared derivative ``r'(x)^2``.
+    density : object
+        A 1-D density with ``prob(X) -> (n,)``.
+    lam : float
+        Weight of the contraction penalty, >= 0.
+    grid : array_like, shape (m,)
+        Strictly increasing quadrature nodes.
+    rule : str
+        ``"trapezoid"`` or ``"simpson"``.
+
+    Returns
+    -------
+    float
+    """
+    check_callable(reconstruct, "reconstruct")
+    check_callable(jacobian_sq_norm, "jacobian_sq_norm")
+    lam = nonnegative_scalar(lam, "lam")
+    weights_x = quadrature_weights(grid, rule)
+    grid = np.asarray(grid, dtype=float)
+    p = _density_on_grid(density, grid)
+    X = grid[:, None]
+    R = _evaluate(reconstruct, X, "reconstruct", grid.size, 1)
+    penalty = _evaluate_rows(jacobian_sq_norm, X, "jacobian_sq_norm", grid.size)
+    return anp.sum(weights_x * p * ((R[:, 0] - grid) ** 2 + lam * penalty))
