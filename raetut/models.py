@@ -1,0 +1,363 @@
+"""The one-hidden-layer auto-encoder of the paper, with analytic Jacobians.
+
+The reconstruction is ``r(x) = V^T h(W x + b) + c`` with an elementwise
+activation ``h`` (sigmoid or tanh), encoder weights ``W`` (n_hidden, d), hidden
+biases ``b`` (n_hidden,), decoder weights ``V`` (n_hidden, d) and output biases
+``c`` (d,). With tied weights ``V = W``.
+
+All parameters live in one flat float64 vector, so that ``autograd`` can
+differentiate any loss with respect to it and ``scipy.optimize`` can take it as is.
+Every method is written with ``autograd.numpy`` and is differentiable with respect
+to both ``params`` and ``X``.
+
+The Jacobian of the reconstruction is ``J_r(x) = V^T diag(h'(a)) W`` with
+``a = W x + b``. Its squared Frobenius norm, the rCAE penalty, is computed
+without forming one ``(d, d)`` matrix per point, in one of two ways:
+
+- *per-sample form*: ``J_r(x)`` flattened is ``h'(a) @ M`` with
+  ``M[k, (i, j)] = V[k, i] W[k, j]``, costing ``n * n_hidden * d^2``;
+- *Gram form*: ``||J_r(x)||_F^2 = sum_kl h'_k h'_l (V V^T)_kl (W W^T)_kl``,
+  costing ``n * n_hidden^2``.
+
+The per-sample form is used when ``d^2 <= n_hidden`` (always the case for the
+book's 1-D and 2-D data), the Gram form otherwise.
+"""
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.extend import defjvp, defvjp, primitive
+from autograd.tracer import getval
+
+from ._validation import as_finite_array, as_points, check_rng, one_of, positive_int
+
+__all__ = ["Autoencoder"]
+
+_ACTIVATIONS = ("sigmoid", "tanh")
+_PENALTY_METHODS = ("auto", "per_sample", "gram")
+
+
+# The activations are autograd primitives whose derivatives reuse the output
+# (h' = 1 - h^2 for tanh, h (1 - h) for the sigmoid): autograd's own tanh rule
+# evaluates cosh again, and the sigmoid would otherwise cost four traced operations.
+
+
+@primitive
+def _tanh(a):
+    return np.tanh(a)
+
+
+@primitive
+def _sigmoid(a):
+    # Through tanh: no overflow for large |a|.
+    out = np.tanh(0.5 * a)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+defvjp(_tanh, lambda ans, a: lambda g: g * (1.0 - ans**2))
+defjvp(_tanh, lambda g, ans, a: g * (1.0 - ans**2))
+defvjp(_sigmoid, lambda ans, a: lambda g: g * (ans * (1.0 - ans)))
+defjvp(_sigmoid, lambda g, ans, a: g * (ans * (1.0 - ans)))
+
+
+class Autoencoder:
+    """One-hidden-layer auto-encoder ``r(x) = V^T h(W x + b) + c``.
+
+    Parameters
+    ----------
+    dim : int
+        Data dimension ``d``.
+    n_hidden : int
+        Number of hidden units.
+    activation : str
+        ``"sigmoid"`` or ``"tanh"``.
+    tied : bool
+        If True the decoder reuses the encoder weights (``V = W``); then
+        ``r(x) - x`` is the gradient of :meth:`energy`.
+
+    Attributes
+    ----------
+    n_params : int
+        Length of the flat parameter vector: ``n_hidden * d`` (W), ``n_hidden`` (b),
+        ``n_hidden * d`` (V, untied only), ``d`` (c), in that order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model = Autoencoder(dim=2, n_hidden=16, activation="tanh")
+    >>> params = model.init_params(np.random.default_rng(0))
+    >>> model.reconstruct(params, np.zeros((3, 2))).shape
+    (3, 2)
+    """
+
+    def __init__(self, dim, n_hidden, activation="sigmoid", tied=False):
+        self.dim = positive_int(dim, "dim")
+        self.n_hidden = positive_int(n_hidden, "n_hidden")
+        if not isinstance(activation, str):
+            raise TypeError(f"activation must be a string; got {type(activation).__name__}")
+        self.activation = one_of(activation, "activation", _ACTIVATIONS)
+        if not isinstance(tied, (bool, np.bool_)):
+            raise TypeError(f"tied must be True or False; got {type(tied).__name__}")
+        self.tied = bool(tied)
+        n_weights = self.n_hidden * self.dim
+        self.n_params = n_weights * (1 if self.tied else 2) + self.n_hidden + self.dim
+
+    def __repr__(self):
+        return (
+            f"Autoencoder(dim={self.dim}, n_hidden={self.n_hidden}, "
+            f"activation={self.activation!r}, tied={self.tied})"
+        )
+
+    # ------------------------------------------------------------------ parameters
+
+    def init_params(self, rng, X=None):
+        """Random initial parameters.
+
+        Encoder weights are drawn with rows of norm about ``1 / scale`` (``scale`` the
+        spread of the data, 1 without data); decoder weights are small, ``N(0, 1/n_hidden)``
+        times ``scale``. Given data ``X``, each hidden unit's bias puts its transition
+        (``w_k . x + b_k = 0``) at a randomly chosen data point, so that the units cover
+        the region where there is data; without data the biases are ``N(0, 1)``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        X : array_like, shape (n, d), optional
+            Training data used to place the hidden units.
+
+        Returns
+        -------
+        ndarray, shape (n_params,)
+        """
+        rng = check_rng(rng)
+        d, H = self.dim, self.n_hidden
+        if X is None:
+            center, scale = np.zeros(d), 1.0
+        else:
+            X = as_points(X, dim=d)
+            center, scale = X.mean(axis=0), float(np.sqrt(np.mean(X.var(axis=0))))
+            if scale == 0.0:
+                scale = 1.0
+        W = rng.standard_normal((H, d)) / (np.sqrt(d) * scale)
+        if X is None:
+            b = rng.standard_normal(H)
+        else:
+            anchors = X[rng.integers(0, X.shape[0], size=H)]
+            b = -np.sum(W * anchors, axis=1)
+        parts = [W.ravel(), b]
+        if not self.tied:
+            parts.append((rng.standard_normal((H, d)) * scale / np.sqrt(H)).ravel())
+        parts.append(center.copy())
+        return np.concatenate(parts)
+
+    def unpack(self, params):
+        """Split the flat parameter vector into named arrays (autograd-safe).
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+
+        Returns
+        -------
+        dict
+            ``W`` (n_hidden, d), ``b`` (n_hidden,), ``V`` (n_hidden, d) (``V is W`` when
+            tied) and ``c`` (d,).
+        """
+        params = self._params(params)
+        d, H = self.dim, self.n_hidden
+        n_weights = H * d
+        W = anp.reshape(params[:n_weights], (H, d))
+        b = params[n_weights : n_weights + H]
+        if self.tied:
+            V = W
+        else:
+            V = anp.reshape(params[n_weights + H : 2 * n_weights + H], (H, d))
+        c = params[self.n_params - d :]
+        return {"W": W, "b": b, "V": V, "c": c}
+
+    def weight_mask(self):
+        """Indicator of the weight entries (W and V, not the biases) in the flat vector.
+
+        Returns
+        -------
+        ndarray, shape (n_params,)
+            1.0 at weights, 0.0 at biases.
+        """
+        d, H = self.dim, self.n_hidden
+        mask = np.ones(self.n_params)
+        mask[H * d : H * d + H] = 0.0
+        mask[self.n_params - d :] = 0.0
+        return mask
+
+    # -------------------------------------------------------------- the function r
+
+    def encode(self, params, X):
+        """Hidden representation ``h(W x + b)``.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        X : array_like, shape (n, d)
+
+        Returns
+        -------
+        ndarray, shape (n, n_hidden)
+        """
+        p = self.unpack(params)
+        return self._h(self._preactivation(p, self._points(X)))
+
+    def reconstruct(self, params, X):
+        """Reconstruction ``r(x) = V^T h(W x + b) + c`` of each point.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        X : array_like, shape (n, d)
+
+        Returns
+        -------
+        ndarray, shape (n, d)
+        """
+        p = self.unpack(params)
+        hidden = self._h(self._preactivation(p, self._points(X)))
+        return anp.dot(hidden, p["V"]) + p["c"]
+
+    def jacobian(self, params, X):
+        """Analytic Jacobian ``dr/dx = V^T diag(h'(a)) W`` at each point.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        X : array_like, shape (n, d)
+
+        Returns
+        -------
+        ndarray, shape (n, d, d)
+            ``out[n, i, j] = d r_i / d x_j`` at ``X[n]``.
+        """
+        p = self.unpack(params)
+        slope = self._h_prime(self._preactivation(p, self._points(X)))
+        return anp.einsum("ki,nk,kj->nij", p["V"], slope, p["W"])
+
+    def jacobian_sq_norm(self, params, X, method="auto"):
+        """Squared Frobenius norm ``||dr/dx||_F^2`` at each point, the rCAE penalty.
+
+        No per-point Jacobian is formed. ``method="auto"`` takes the per-sample form
+        (cost ``n * n_hidden * d^2``) when ``d^2 <= n_hidden`` and the Gram form
+        (cost ``n * n_hidden^2``) otherwise; see the module docstring.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        X : array_like, shape (n, d)
+        method : str
+            ``"auto"``, ``"per_sample"`` or ``"gram"``.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+        """
+        one_of(method, "method", _PENALTY_METHODS)
+        p = self.unpack(params)
+        slope = self._h_prime(self._preactivation(p, self._points(X)))
+        W, V = p["W"], p["V"]
+        d, H = self.dim, self.n_hidden
+        if method == "auto":
+            method = "per_sample" if d * d <= H else "gram"
+        if method == "per_sample":
+            outer = anp.reshape(V[:, :, None] * W[:, None, :], (H, d * d))
+            return anp.sum(anp.dot(slope, outer) ** 2, axis=1)
+        gram = anp.dot(V, V.T) * anp.dot(W, W.T)
+        return anp.sum(anp.dot(slope, gram) * slope, axis=1)
+
+    def encoder_jacobian_sq_norm(self, params, X):
+        """Squared Frobenius norm of the encoder's Jacobian ``d h(Wx + b) / dx`` (the CAE penalty).
+
+        ``||diag(h'(a)) W||_F^2 = sum_k h'(a_k)^2 ||w_k||^2``.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        X : array_like, shape (n, d)
+
+        Returns
+        -------
+        ndarray, shape (n,)
+        """
+        p = self.unpack(params)
+        slope = self._h_prime(self._preactivation(p, self._points(X)))
+        return anp.dot(slope**2, anp.sum(p["W"] ** 2, axis=1))
+
+    def energy(self, params, X):
+        """Energy ``F`` of a tied auto-encoder, with ``r(x) - x = grad F(x)``.
+
+        ``F(x) = sum_k S(w_k . x + b_k) + c . x - ||x||^2 / 2`` where ``S' = h``:
+        ``S`` is the softplus ``log(1 + e^a)`` for the sigmoid and ``log cosh(a)`` for
+        tanh. Under the paper's reading ``log p(x) ~ F(x) / sigma^2 + const``.
+
+        Parameters
+        ----------
+        params : ndarray, shape (n_params,)
+        X : array_like, shape (n, d)
+
+        Returns
+        -------
+        ndarray, shape (n,)
+
+        Raises
+        ------
+        ValueError
+            If the model is untied: then ``r(x) - x`` need not be a gradient field.
+        """
+        if not self.tied:
+            raise ValueError(
+                "energy is defined only for tied weights (tied=True): with untied weights "
+                "r(x) - x need not be the gradient of any function"
+            )
+        p = self.unpack(params)
+        X = self._points(X)
+        a = self._preactivation(p, X)
+        if self.activation == "sigmoid":
+            antiderivative = anp.logaddexp(0.0, a)
+        else:
+            antiderivative = anp.logaddexp(a, -a) - np.log(2.0)
+        return anp.sum(antiderivative, axis=1) + anp.dot(X, p["c"]) - 0.5 * anp.sum(X**2, axis=1)
+
+    # ------------------------------------------------------------------- internals
+
+    def _h(self, a):
+        return _sigmoid(a) if self.activation == "sigmoid" else _tanh(a)
+
+    def _h_prime(self, a):
+        if self.activation == "sigmoid":
+            s = _sigmoid(a)
+            return s * (1.0 - s)
+        t = _tanh(a)
+        return 1.0 - t**2
+
+    @staticmethod
+    def _preactivation(p, X):
+        return anp.dot(X, p["W"].T) + p["b"]
+
+    def _params(self, params):
+        """Validate ``params``; autograd boxes are checked through their value and passed on."""
+        value = getval(params)
+        if value is params and not (isinstance(params, np.ndarray) and params.dtype.kind == "f"):
+            params = value = as_finite_array(params, "params")
+        if np.shape(value) != (self.n_params,):
+            raise ValueError(
+                f"params must be a flat vector of length n_params={self.n_params} for {self!r}; "
+                f"got shape {np.shape(value)}"
+            )
+        if not np.all(np.isfinite(value)):
+            raise ValueError("params contains NaN or infinite values")
+        return params
+
+    def _points(self, X):
+        """Validate ``X``; autograd boxes are checked through their value and passed on."""
+        value = getval(X)
+        if value is X:
+            return as_points(X, dim=self.dim)
+        as_points(value, dim=self.dim)
+        return X

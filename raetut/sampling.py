@@ -1,0 +1,375 @@
+"""Sampling from what an auto-encoder has learned: Metropolis–Hastings and Langevin.
+
+A reconstruction ``r`` with ``r(x) - x ≈ sigma^2 grad log p(x)`` gives log-density
+differences by a line integral of the estimated score along the segment from ``x``
+to ``x_new`` (:func:`line_integral_log_ratio`). That is all Metropolis–Hastings
+with a symmetric proposal needs: no normalising constant, no explicit density.
+
+Every sampler here runs many chains at once: the state is an array ``(n_chains, d)``
+and each step costs one vectorised call of the log-ratio (and of the score, for
+Langevin), whatever the number of chains. A log-ratio is any callable
+``log_ratio(x, x_new) -> (n,)`` returning ``log p(x_new) - log p(x)`` row by row.
+
+Proposals or log-ratios that are NaN or infinite are rejected (the chain stays
+where it is); they are never propagated into the samples.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import (
+    as_points,
+    check_callable,
+    check_rng,
+    positive_int,
+    positive_scalar,
+)
+
+__all__ = [
+    "MCMCResult",
+    "line_integral_log_ratio",
+    "exact_log_ratio",
+    "metropolis_hastings",
+    "mala",
+    "unadjusted_langevin",
+]
+
+
+@dataclass
+class MCMCResult:
+    """Output of a sampler.
+
+    Attributes
+    ----------
+    samples : ndarray, shape (n_steps, n_chains, d)
+        State of every chain after each sampling step. Adaptation steps are not included.
+    acceptance_rate : float
+        Fraction of accepted proposals over all chains and sampling steps (adaptation
+        steps excluded).
+    acceptance_per_chain : ndarray, shape (n_chains,)
+        The same, chain by chain.
+    step_size : float
+        The step size used for the samples (after adaptation, if any).
+    adapt_steps : int
+        Steps spent adapting the step size before ``samples`` start.
+    """
+
+    samples: np.ndarray
+    acceptance_rate: float
+    acceptance_per_chain: np.ndarray
+    step_size: float
+    adapt_steps: int = 0
+
+    def pooled(self, burn_in=0):
+        """All chains' samples after ``burn_in`` steps, stacked: shape (k * n_chains, d)."""
+        burn_in = positive_int(burn_in, "burn_in", minimum=0)
+        if burn_in >= self.samples.shape[0]:
+            raise ValueError(
+                f"burn_in must be smaller than the number of steps {self.samples.shape[0]}; "
+                f"got {burn_in}"
+            )
+        return self.samples[burn_in:].reshape(-1, self.samples.shape[2])
+
+
+# ------------------------------------------------------------------- log-ratios
+
+
+def _gauss_legendre_01(n_nodes):
+    """Gauss–Legendre nodes and weights on [0, 1]."""
+    nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+    return 0.5 * (nodes + 1.0), 0.5 * weights
+
+
+def _pair(x, x_new):
+    x = as_points(x, "x")
+    x_new = as_points(x_new, "x_new")
+    if x.shape != x_new.shape:
+        raise ValueError(f"x and x_new must have the same shape; got {x.shape} and {x_new.shape}")
+    return x, x_new
+
+
+def line_integral_log_ratio(reconstruct, sigma, n_nodes=8):
+    """Log-density ratios estimated from a reconstruction function.
+
+    Uses ``log p(x_new) - log p(x) ≈ (1 / sigma^2) ∫_0^1 (r(z_t) - z_t) · (x_new - x) dt``
+    with ``z_t = x + t (x_new - x)``, the integral by Gauss–Legendre quadrature with
+    ``n_nodes`` nodes. If ``r(x) - x = sigma^2 grad log q(x)`` exactly (e.g. the optimal
+    DAE, with ``q = p_sigma``), the result is ``log q(x_new) - log q(x)`` up to the
+    quadrature error.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``r(X) -> (n, d)``.
+    sigma : float
+        The noise level (or ``sqrt(lam)``) that scales ``r(x) - x``.
+    n_nodes : int
+        Quadrature nodes; the reconstruction is called once per log-ratio, on all
+        ``n * n_nodes`` points at once.
+
+    Returns
+    -------
+    callable
+        ``log_ratio(x, x_new) -> (n,)`` for ``x``, ``x_new`` of shape (n, d).
+    """
+    check_callable(reconstruct, "reconstruct")
+    sigma = positive_scalar(sigma, "sigma")
+    n_nodes = positive_int(n_nodes, "n_nodes")
+    t, w = _gauss_legendre_01(n_nodes)
+    scaled_w = w / sigma**2
+
+    def log_ratio(x, x_new):
+        x, x_new = _pair(x, x_new)
+        n, d = x.shape
+        delta = x_new - x
+        Z = (x[None] + t[:, None, None] * delta[None]).reshape(n_nodes * n, d)
+        R = np.asarray(reconstruct(Z), dtype=float)
+        if R.shape != (n_nodes * n, d):
+            raise ValueError(f"reconstruct must return shape {(n_nodes * n, d)}; got {R.shape}")
+        along = np.einsum("knd,nd->kn", (R - Z).reshape(n_nodes, n, d), delta)
+        return scaled_w @ along
+
+    return log_ratio
+
+
+def exact_log_ratio(log_prob):
+    """Log-density ratios from a known log-density (the exact Metropolis–Hastings baseline).
+
+    Parameters
+    ----------
+    log_prob : callable
+        ``log p(X) -> (n,)``, up to an additive constant.
+
+    Returns
+    -------
+    callable
+        ``log_ratio(x, x_new) -> (n,)``, ``log p(x_new) - log p(x)``; ``log_prob`` is
+        called once on both sets of points.
+    """
+    check_callable(log_prob, "log_prob")
+
+    def log_ratio(x, x_new):
+        x, x_new = _pair(x, x_new)
+        n = x.shape[0]
+        values = np.asarray(log_prob(np.concatenate([x, x_new])), dtype=float)
+        if values.shape != (2 * n,):
+            raise ValueError(f"log_prob must return shape {(2 * n,)}; got {values.shape}")
+        with np.errstate(invalid="ignore"):  # -inf - -inf is NaN: rejected by the sampler
+            return values[n:] - values[:n]
+
+    return log_ratio
+
+
+# --------------------------------------------------------------------- samplers
+
+
+def _check_common(x0, n_steps, step_size, rng, adapt_steps, target_acceptance):
+    x0 = as_points(x0, "x0")
+    n_steps = positive_int(n_steps, "n_steps")
+    step_size = positive_scalar(step_size, "step_size")
+    rng = check_rng(rng)
+    adapt_steps = positive_int(adapt_steps, "adapt_steps", minimum=0)
+    target_acceptance = positive_scalar(target_acceptance, "target_acceptance")
+    if target_acceptance >= 1:
+        raise ValueError(f"target_acceptance must lie in (0, 1); got {target_acceptance}")
+    return x0, n_steps, step_size, rng, adapt_steps, target_acceptance
+
+
+def _call_rows(f, name, *args):
+    n = args[0].shape[0]
+    out = np.asarray(f(*args), dtype=float)
+    if out.shape != (n,):
+        raise ValueError(f"{name} must return shape {(n,)}; got {out.shape}")
+    return out
+
+
+def _call_points(f, name, X):
+    out = np.asarray(f(X), dtype=float)
+    if out.shape != X.shape:
+        raise ValueError(f"{name} must return shape {X.shape}; got {out.shape}")
+    return out
+
+
+def _finite_rows(X):
+    return np.all(np.isfinite(X), axis=1)
+
+
+def _run(step, x0, n_steps, step_size, adapt_steps, target_acceptance):
+    """Drive ``step(x, step_size) -> (x, accepted)`` through adaptation and sampling.
+
+    During the first ``adapt_steps`` steps, ``log(step_size)`` follows a Robbins–Monro
+    recursion towards ``target_acceptance`` (gain ``(k + 1)^-0.6``, the chains' mean
+    acceptance as the signal); afterwards it is frozen, so the recorded chain is an
+    ordinary (non-adaptive) Markov chain.
+    """
+    x = x0.copy()
+    log_step = np.log(step_size)
+    for k in range(adapt_steps):
+        x, accepted = step(x, np.exp(log_step))
+        log_step += (accepted.mean() - target_acceptance) / (k + 1) ** 0.6
+    step_size = float(np.exp(log_step))
+    samples = np.empty((n_steps,) + x0.shape)
+    n_accepted = np.zeros(x0.shape[0])
+    for k in range(n_steps):
+        x, accepted = step(x, step_size)
+        samples[k] = x
+        n_accepted += accepted
+    per_chain = n_accepted / n_steps
+    return MCMCResult(samples, float(per_chain.mean()), per_chain, step_size, adapt_steps)
+
+
+def _accept(log_alpha, rng):
+    """Boolean mask of accepted proposals; non-finite ``log_alpha`` is rejected."""
+    log_u = np.log1p(-rng.random(log_alpha.shape))  # log of a uniform on (0, 1]
+    return np.isfinite(log_alpha) & (log_u < log_alpha)
+
+
+def metropolis_hastings(
+    log_ratio, x0, n_steps, step_size, rng, adapt_steps=0, target_acceptance=0.3
+):
+    """Random-walk Metropolis–Hastings, vectorised over chains.
+
+    Proposals ``x_new = x + step_size * N(0, I)`` (isotropic, symmetric) are accepted with
+    probability ``min(1, exp(log_ratio(x, x_new)))``.
+
+    Parameters
+    ----------
+    log_ratio : callable
+        ``log_ratio(x, x_new) -> (n,)``: ``log p(x_new) - log p(x)``, exact
+        (:func:`exact_log_ratio`) or estimated (:func:`line_integral_log_ratio`).
+    x0 : array_like, shape (n_chains, d)
+        Starting points, one chain per row.
+    n_steps : int
+        Recorded steps.
+    step_size : float
+        Standard deviation of the Gaussian proposal (initial value when adapting).
+    rng : numpy.random.Generator
+    adapt_steps : int
+        Extra steps run first to tune ``step_size`` towards ``target_acceptance``; they
+        are not recorded and the step size is fixed afterwards.
+    target_acceptance : float
+        Acceptance rate aimed at when adapting, in (0, 1).
+
+    Returns
+    -------
+    MCMCResult
+    """
+    check_callable(log_ratio, "log_ratio")
+    x0, n_steps, step_size, rng, adapt_steps, target_acceptance = _check_common(
+        x0, n_steps, step_size, rng, adapt_steps, target_acceptance
+    )
+
+    def step(x, eps):
+        with np.errstate(over="ignore", invalid="ignore"):
+            proposal = x + eps * rng.standard_normal(x.shape)
+        finite = _finite_rows(proposal)
+        # Non-finite proposals are replaced by the current point for the log-ratio call
+        # (which then never sees them) and rejected below.
+        safe = np.where(finite[:, None], proposal, x)
+        log_alpha = np.where(finite, _call_rows(log_ratio, "log_ratio", x, safe), np.nan)
+        accepted = _accept(log_alpha, rng)
+        return np.where(accepted[:, None], proposal, x), accepted
+
+    return _run(step, x0, n_steps, step_size, adapt_steps, target_acceptance)
+
+
+def mala(
+    score, x0, n_steps, step_size, rng, log_ratio, adapt_steps=0, target_acceptance=0.574
+):
+    """Metropolis-adjusted Langevin algorithm, vectorised over chains.
+
+    Proposal ``x_new = x + (eps^2 / 2) s(x) + eps N(0, I)`` with ``eps = step_size``;
+    acceptance ``min(1, p(x_new) q(x | x_new) / (p(x) q(x_new | x)))`` with the density
+    ratio from ``log_ratio``, so that a learned score works: pass
+    ``line_integral_log_ratio(r, sigma)`` with ``score = (r(x) - x) / sigma^2``.
+
+    Parameters
+    ----------
+    score : callable
+        ``s(X) -> (n, d)``, an estimate of ``grad log p``.
+    x0 : array_like, shape (n_chains, d)
+    n_steps : int
+    step_size : float
+        ``eps``, the standard deviation of the proposal's noise (initial value when adapting).
+    rng : numpy.random.Generator
+    log_ratio : callable
+        ``log_ratio(x, x_new) -> (n,)``, ``log p(x_new) - log p(x)``.
+    adapt_steps : int
+        Unrecorded steps that tune ``step_size`` towards ``target_acceptance``.
+    target_acceptance : float
+        In (0, 1); 0.574 is the asymptotically optimal rate for MALA.
+
+    Returns
+    -------
+    MCMCResult
+    """
+    check_callable(score, "score")
+    check_callable(log_ratio, "log_ratio")
+    x0, n_steps, step_size, rng, adapt_steps, target_acceptance = _check_common(
+        x0, n_steps, step_size, rng, adapt_steps, target_acceptance
+    )
+    state = {"x": None, "score": None}
+
+    def score_at(x):
+        # The score at the current states is kept between steps: one score call per step.
+        if state["x"] is not x:
+            state["score"] = _call_points(score, "score", x)
+        return state["score"]
+
+    def step(x, eps):
+        drift = 0.5 * eps**2
+        s_x = score_at(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            proposal = x + drift * s_x + eps * rng.standard_normal(x.shape)
+        finite = _finite_rows(proposal) & _finite_rows(s_x)
+        safe = np.where(finite[:, None], proposal, x)
+        s_new = _call_points(score, "score", safe)
+        with np.errstate(over="ignore", invalid="ignore"):
+            forward = np.sum((safe - x - drift * s_x) ** 2, axis=1)
+            backward = np.sum((x - safe - drift * s_new) ** 2, axis=1)
+            log_alpha = _call_rows(log_ratio, "log_ratio", x, safe) + (forward - backward) / (
+                2 * eps**2
+            )
+        log_alpha = np.where(finite & _finite_rows(s_new), log_alpha, np.nan)
+        accepted = _accept(log_alpha, rng)
+        x_next = np.where(accepted[:, None], safe, x)
+        state["score"] = np.where(accepted[:, None], s_new, s_x)
+        state["x"] = x_next
+        return x_next, accepted
+
+    return _run(step, x0, n_steps, step_size, adapt_steps, target_acceptance)
+
+
+def unadjusted_langevin(score, x0, n_steps, step_size, rng):
+    """Unadjusted Langevin algorithm: ``x <- x + (eps^2 / 2) s(x) + eps N(0, I)``.
+
+    Every move is taken (no accept/reject step), so the chain samples ``p`` only up to a
+    bias of order ``eps^2``; it needs only the score. Moves to non-finite points are
+    refused (the chain stays); ``acceptance_rate`` reports the fraction of moves taken.
+
+    Parameters
+    ----------
+    score : callable
+        ``s(X) -> (n, d)``.
+    x0 : array_like, shape (n_chains, d)
+    n_steps : int
+    step_size : float
+        ``eps``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    MCMCResult
+    """
+    check_callable(score, "score")
+    x0, n_steps, step_size, rng, _, _ = _check_common(x0, n_steps, step_size, rng, 0, 0.5)
+
+    def step(x, eps):
+        s_x = _call_points(score, "score", x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            proposal = x + 0.5 * eps**2 * s_x + eps * rng.standard_normal(x.shape)
+        moved = _finite_rows(proposal)
+        return np.where(moved[:, None], proposal, x), moved
+
+    return _run(step, x0, n_steps, step_size, 0, 0.5)

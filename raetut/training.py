@@ -1,0 +1,327 @@
+"""Fitting an auto-encoder to a training criterion.
+
+The losses come from :mod:`raetut.criteria`; their gradients with respect to the
+flat parameter vector come from ``autograd``. Two optimisers:
+
+- ``"lbfgs"``: ``scipy.optimize.minimize(method="L-BFGS-B")`` on the full data set.
+  It needs a deterministic objective, so the DAE corruptions are drawn once.
+- ``"adam"``: Adam written in NumPy, full-batch or on minibatches; the DAE
+  corruptions can be kept fixed or redrawn at every step.
+
+Every random choice (initial parameters, corruptions, minibatches) is drawn from
+the ``numpy.random.Generator`` passed in, so the same seed gives bit-identical
+parameters.
+"""
+
+from dataclasses import dataclass
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import value_and_grad
+from scipy.optimize import minimize
+
+from . import criteria
+from ._validation import (
+    as_finite_array,
+    as_points,
+    check_rng,
+    nonnegative_scalar,
+    one_of,
+    positive_int,
+    positive_scalar,
+)
+from .models import Autoencoder
+
+__all__ = ["FitResult", "fit", "make_objective"]
+
+_CRITERIA = ("dae", "rcae", "cae")
+_OPTIMIZERS = ("lbfgs", "adam")
+_NOISE_MODES = ("fixed", "resample")
+_DEFAULT_N_ITER = {"lbfgs": 500, "adam": 2000}
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    params : ndarray, shape (n_params,)
+        The fitted parameters.
+    loss_history : ndarray
+        L-BFGS: shape (n_iter + 1,), the objective at the start and after each
+        iteration. Adam: shape (n_iter,), the (minibatch) objective at each step,
+        evaluated before that step's update.
+    n_iter : int
+        Iterations performed.
+    optimizer : str
+        ``"lbfgs"`` or ``"adam"``.
+    message : str
+        Why the optimiser stopped.
+    """
+
+    params: np.ndarray
+    loss_history: np.ndarray
+    n_iter: int
+    optimizer: str
+    message: str
+
+
+def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
+    """The training objective as a function of the parameters.
+
+    Parameters
+    ----------
+    model : Autoencoder
+    criterion : str
+        ``"dae"``, ``"rcae"`` or ``"cae"``.
+    sigma : float, optional
+        Corruption level (DAE only).
+    lam : float, optional
+        Penalty weight (rCAE and CAE only).
+    weight_decay : float
+        Weight of the L2 penalty ``weight_decay * ||W||^2 (+ ||V||^2)`` on the weights
+        (biases are not penalised).
+
+    Returns
+    -------
+    callable
+        ``objective(params, X, noise=None) -> float``; ``noise`` (standard-normal draws,
+        shape (n, d) or (m, n, d)) is required for the DAE and ignored otherwise.
+        Differentiable with ``autograd`` with respect to ``params``.
+    """
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be a raetut.Autoencoder; got {type(model).__name__}")
+    _choice(criterion, "criterion", _CRITERIA)
+    if criterion == "dae":
+        if sigma is None:
+            raise ValueError("criterion 'dae' needs the corruption level sigma (sigma=...)")
+        if lam is not None:
+            raise ValueError("lam is not used by criterion 'dae' (its noise level is sigma)")
+        sigma = positive_scalar(sigma, "sigma")
+    else:
+        if lam is None:
+            raise ValueError(f"criterion {criterion!r} needs the penalty weight lam (lam=...)")
+        if sigma is not None:
+            raise ValueError(f"sigma is not used by criterion {criterion!r} (its weight is lam)")
+        lam = nonnegative_scalar(lam, "lam")
+    weight_decay = nonnegative_scalar(weight_decay, "weight_decay")
+    mask = model.weight_mask()
+
+    def data_term(params, X, noise):
+        def reconstruct(Z):
+            return model.reconstruct(params, Z)
+
+        if criterion == "dae":
+            return criteria.dae_loss(reconstruct, X, sigma, noise=noise)
+        if criterion == "rcae":
+            return criteria.rcae_loss(
+                reconstruct, lambda Z: model.jacobian_sq_norm(params, Z), X, lam
+            )
+        return criteria.cae_loss(
+            reconstruct, lambda Z: model.encoder_jacobian_sq_norm(params, Z), X, lam
+        )
+
+    def objective(params, X, noise=None):
+        loss = data_term(params, X, noise)
+        if weight_decay > 0:
+            loss = loss + weight_decay * anp.sum((params * mask) ** 2)
+        return loss
+
+    return objective
+
+
+def fit(
+    model,
+    X,
+    criterion="dae",
+    sigma=None,
+    lam=None,
+    rng=None,
+    optimizer="lbfgs",
+    n_iter=None,
+    noise="fixed",
+    n_noise=1,
+    batch_size=None,
+    learning_rate=1e-2,
+    params0=None,
+    progress=True,
+    weight_decay=0.0,
+):
+    """Fit ``model`` to data ``X`` by minimising a DAE, rCAE or CAE criterion.
+
+    Parameters
+    ----------
+    model : Autoencoder
+    X : array_like, shape (n, d)
+        Training data, ``d == model.dim``.
+    criterion : str
+        ``"dae"`` (needs ``sigma``), ``"rcae"`` or ``"cae"`` (need ``lam``).
+    sigma : float, optional
+        Standard deviation of the DAE's Gaussian corruption.
+    lam : float, optional
+        Weight of the rCAE/CAE contraction penalty.
+    rng : numpy.random.Generator
+        Source of all randomness (initial parameters, corruptions, minibatches).
+    optimizer : str
+        ``"lbfgs"`` (full batch, deterministic objective) or ``"adam"``.
+    n_iter : int, optional
+        Number of iterations (L-BFGS) or steps (Adam); default 500 and 2000.
+    noise : str
+        DAE only. ``"fixed"``: ``n_noise`` standard-normal corruptions per point are
+        drawn once, so the objective is deterministic (needed by L-BFGS).
+        ``"resample"``: they are redrawn at every Adam step (Adam only).
+    n_noise : int
+        DAE only: corruptions per point, averaged in the loss.
+    batch_size : int, optional
+        Adam only: minibatch size (points per step, each epoch a fresh permutation);
+        default the whole data set.
+    learning_rate : float
+        Adam step size.
+    params0 : ndarray, shape (n_params,), optional
+        Starting point; default ``model.init_params(rng, X)``.
+    progress : bool
+        Show a progress bar with the current loss (``tqdm.auto``: a widget in Jupyter, a
+        text bar in a terminal). With False nothing is printed.
+    weight_decay : float
+        Weight of an L2 penalty on the weights W and V (not the biases).
+
+    Returns
+    -------
+    FitResult
+    """
+    objective = make_objective(model, criterion, sigma=sigma, lam=lam, weight_decay=weight_decay)
+    X = as_points(X, dim=model.dim)
+    rng = check_rng(rng)
+    _choice(optimizer, "optimizer", _OPTIMIZERS)
+    n_iter = _DEFAULT_N_ITER[optimizer] if n_iter is None else positive_int(n_iter, "n_iter")
+    _choice(noise, "noise", _NOISE_MODES)
+    n_noise = positive_int(n_noise, "n_noise")
+    if optimizer == "lbfgs":
+        if noise == "resample":
+            raise ValueError(
+                "noise='resample' changes the objective at every step; use optimizer='adam', "
+                "or noise='fixed' with L-BFGS"
+            )
+        if batch_size is not None:
+            raise ValueError("batch_size applies to optimizer='adam' only (L-BFGS is full-batch)")
+    else:
+        batch_size = X.shape[0] if batch_size is None else positive_int(batch_size, "batch_size")
+        batch_size = min(batch_size, X.shape[0])
+        learning_rate = positive_scalar(learning_rate, "learning_rate")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False; got {type(progress).__name__}")
+
+    if params0 is None:
+        params0 = model.init_params(rng, X)
+    else:
+        params0 = as_finite_array(params0, "params0", shape=(model.n_params,)).copy()
+
+    needs_noise = criterion == "dae"
+    fixed_noise = None
+    if needs_noise and noise == "fixed":
+        fixed_noise = rng.standard_normal((n_noise,) + X.shape)
+
+    loss_and_grad = value_and_grad(objective)
+    bar = _progress_bar(n_iter, f"{criterion} / {optimizer}", progress)
+    try:
+        if optimizer == "lbfgs":
+            return _fit_lbfgs(loss_and_grad, params0, X, fixed_noise, n_iter, bar)
+        draw = None
+        if needs_noise and noise == "resample":
+            def draw(m):
+                return rng.standard_normal((n_noise, m, model.dim))
+        return _fit_adam(
+            loss_and_grad, params0, X, fixed_noise, draw, n_iter, batch_size, learning_rate,
+            rng=rng, bar=bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _choice(value, name, options):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(options)}; got {type(value).__name__}")
+    return one_of(value, name, options)
+
+
+def _progress_bar(total, description, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, leave=False)
+
+
+def _show(bar, loss):
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+
+
+def _fit_lbfgs(loss_and_grad, params0, X, noise, n_iter, bar):
+    history = []
+
+    def fun(params):
+        value, grad = loss_and_grad(params, X, noise)
+        if not history:
+            history.append(float(value))
+        return float(value), np.asarray(grad, dtype=float)
+
+    def callback(intermediate_result):
+        history.append(float(intermediate_result.fun))
+        _show(bar, history[-1])
+
+    # ftol/gtol are near machine precision: the loss scale (about sigma^2 or lam) varies
+    # over orders of magnitude, so n_iter decides when to stop, not a relative tolerance.
+    result = minimize(
+        fun,
+        params0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={"maxiter": n_iter, "maxfun": 4 * n_iter, "ftol": 1e-15, "gtol": 1e-12},
+    )
+    message = result.message if isinstance(result.message, str) else str(result.message)
+    return FitResult(
+        params=np.asarray(result.x, dtype=float),
+        loss_history=np.asarray(history, dtype=float),
+        n_iter=int(result.nit),
+        optimizer="lbfgs",
+        message=message,
+    )
+
+
+def _fit_adam(loss_and_grad, params, X, fixed_noise, draw, n_iter, batch_size, lr, rng, bar):
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    n = X.shape[0]
+    m = np.zeros_like(params)
+    v = np.zeros_like(params)
+    history = np.empty(n_iter)
+    order, cursor = None, n
+    for step in range(n_iter):
+        if batch_size == n:
+            idx = None
+            Xb, noise_b = X, fixed_noise
+        else:
+            if cursor + batch_size > n:
+                order, cursor = rng.permutation(n), 0
+            idx = order[cursor : cursor + batch_size]
+            cursor += batch_size
+            Xb = X[idx]
+            noise_b = None if fixed_noise is None else fixed_noise[:, idx]
+        if draw is not None:
+            noise_b = draw(Xb.shape[0])
+        value, grad = loss_and_grad(params, Xb, noise_b)
+        history[step] = value
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            message = f"stopped: non-finite loss or gradient at step {step}"
+            return FitResult(params, history[: step + 1], step, "adam", message)
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat = m / (1 - beta1 ** (step + 1))
+        v_hat = v / (1 - beta2 ** (step + 1))
+        params = params - lr * m_hat / (np.sqrt(v_hat) + eps)
+        _show(bar, float(value))
+    return FitResult(params, history, n_iter, "adam", f"completed {n_iter} steps")
