@@ -30,12 +30,16 @@ def as_points(X, name="X", dim=None, allow_empty=False):
     try:
         arr = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array of shape (n, d); got {type(X).__name__}") from exc
+        raise TypeError(
+            f"{name} must be a numeric array of shape (n, d); got {type(X).__name__}"
+        ) from exc
     if arr.ndim != 2:
         hint = f" (for 1-D data pass {name}[:, None])" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be a 2-D array of shape (n, d); got shape {arr.shape}{hint}")
     if dim is not None and arr.shape[1] != dim:
-        raise ValueError(f"{name} must have {dim} column(s) (dimension d={dim}); got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have {dim} column(s) (dimension d={dim}); got shape {arr.shape}"
+        )
     if arr.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} must contain at least one point; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -117,7 +117,9 @@ def test_only_pages_in_the_toc_are_built(book_build):
         if not p.relative_to(HTML).parts[0].startswith("_")
     }
     assert expected <= built, f"missing pages: {sorted(expected - built)}"
-    assert built - expected - special == set(), f"pages outside the TOC: {sorted(built - expected - special)}"
+    assert built - expected - special == set(), (
+        f"pages outside the TOC: {sorted(built - expected - special)}"
+    )
 
 
 @pytest.mark.book
@@ -177,9 +179,7 @@ class PageVisit:
         self.errors = []
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        self.page.on(
-            "requestfailed", lambda req: self.errors.append(f"request failed: {req.url}")
-        )
+        self.page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
         self.page.goto(url, wait_until="load")
         self.page.wait_for_load_state("networkidle")
 
@@ -189,6 +189,18 @@ class PageVisit:
 
     def real_errors(self):
         return [e for e in self.errors if not any(p.search(e) for p in HARMLESS_CONSOLE)]
+
+
+UNRENDERED_MATH_JS = """
+Array.from(document.querySelectorAll('.math'))
+     .filter(e => !e.querySelector('mjx-container')).length
+"""
+BOX_TITLES_JS = """
+Array.from(document.querySelectorAll('div.proof .proof-title')).map(e => e.textContent)
+"""
+UNRESOLVED_REFS_JS = """
+Array.from(document.querySelectorAll('span.xref.std, .problematic')).map(e => e.textContent)
+"""
 
 
 def page_url(site, page):
@@ -217,7 +229,9 @@ def test_page_loads_without_console_errors(browser, site, page):
 def test_internal_links_resolve(browser, site, page):
     visit = PageVisit(browser, page_url(site, page))
     try:
-        hrefs = visit.page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        hrefs = visit.page.evaluate(
+            "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+        )
     finally:
         visit.page.close()
     missing = []
@@ -237,15 +251,15 @@ def test_internal_links_resolve(browser, site, page):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("page", [p for p in toc_files() if p.startswith(("notebooks/", "book/intro"))])
+@pytest.mark.parametrize(
+    "page", [p for p in toc_files() if p.startswith(("notebooks/", "book/intro"))]
+)
 def test_math_renders(browser, site, page):
     visit = PageVisit(browser, page_url(site, page))
     try:
         visit.page.wait_for_selector("mjx-container", timeout=20_000)
         rendered = visit.page.evaluate("document.querySelectorAll('mjx-container').length")
-        raw = visit.page.evaluate(
-            "Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container')).length"
-        )
+        raw = visit.page.evaluate(UNRENDERED_MATH_JS)
     finally:
         visit.page.close()
     assert rendered > 0, f"{page}: no MathJax output"
@@ -258,12 +272,8 @@ def test_result_boxes_and_citations_render(browser, site, page):
     visit = PageVisit(browser, page_url(site, page))
     try:
         boxes = visit.page.evaluate("document.querySelectorAll('div.proof').length")
-        titles = visit.page.evaluate(
-            "Array.from(document.querySelectorAll('div.proof .proof-title')).map(e => e.textContent)"
-        )
-        unresolved = visit.page.evaluate(
-            "Array.from(document.querySelectorAll('span.xref.std, .problematic')).map(e => e.textContent)"
-        )
+        titles = visit.page.evaluate(BOX_TITLES_JS)
+        unresolved = visit.page.evaluate(UNRESOLVED_REFS_JS)
     finally:
         visit.page.close()
     assert boxes > 0, f"{page}: no theorem/definition box"

@@ -40,7 +40,9 @@ def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists():
     entries = toc_entries()
     names = {f"notebooks/{p.stem}" for p in NOTEBOOKS}
     listed = {e for e in entries if e.startswith("notebooks/")}
-    assert names == listed, f"not in TOC: {sorted(names - listed)}; missing files: {sorted(listed - names)}"
+    assert names == listed, (
+        f"not in TOC: {sorted(names - listed)}; missing files: {sorted(listed - names)}"
+    )
     for entry in entries:
         candidates = [ROOT / (entry + ext) for ext in (".md", ".ipynb")]
         assert any(c.exists() for c in candidates), f"_toc.yml lists {entry}, which does not exist"
@@ -66,9 +68,13 @@ def test_notebook_follows_the_chapter_standard(path):
     markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     first = "".join(nb["cells"][0]["source"]).lstrip()
-    assert first.startswith("(chap-"), f"{path.name}: first cell must start with a (chap-...)= label"
+    assert first.startswith("(chap-"), (
+        f"{path.name}: first cell must start with a (chap-...)= label"
+    )
     assert "```{prf:" in markdown, f"{path.name}: no result box"
-    assert "## Numerical verification" in markdown, f"{path.name}: no Numerical verification section"
+    assert "## Numerical verification" in markdown, (
+        f"{path.name}: no Numerical verification section"
+    )
     verification = code.split("rt.checks")[-1] if "rt.checks" in code else code
     assert "assert" in verification, f"{path.name}: the verification asserts nothing"
     assert "static_slider" in code, f"{path.name}: no interactive figure for the website"

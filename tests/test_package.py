@@ -56,15 +56,31 @@ def test_import_does_not_pull_in_plotting_libraries():
         (lambda: v.positive_scalar(np.inf, "lam"), ValueError, "lam must be a finite number > 0"),
         (lambda: v.positive_scalar("1", "sigma"), TypeError, "sigma must be a positive real"),
         (lambda: v.positive_scalar(True, "sigma"), TypeError, "sigma must be a positive real"),
-        (lambda: v.nonnegative_scalar(-1e-3, "lam"), ValueError, "lam must be a finite number >= 0"),
+        (
+            lambda: v.nonnegative_scalar(-1e-3, "lam"),
+            ValueError,
+            "lam must be a finite number >= 0",
+        ),
         (lambda: v.positive_int(0, "n"), ValueError, "n must be an integer >= 1"),
         (lambda: v.positive_int(2.5, "n_steps"), TypeError, "n_steps must be an integer"),
         (lambda: v.check_rng(0), TypeError, "rng must be a numpy.random.Generator"),
         (lambda: v.check_callable(3, "log_p"), TypeError, "log_p must be callable"),
-        (lambda: v.increasing_grid([0.0, 2.0, 1.0]), ValueError, "grid must be strictly increasing"),
+        (
+            lambda: v.increasing_grid([0.0, 2.0, 1.0]),
+            ValueError,
+            "grid must be strictly increasing",
+        ),
         (lambda: v.increasing_grid([0.0, 1.0]), ValueError, "grid must have at least 3 points"),
-        (lambda: v.as_finite_array(np.ones((2, 2)), "w", ndim=1), ValueError, "w must be a 1-D array"),
-        (lambda: v.one_of("relu", "activation", {"tanh", "sigmoid"}), ValueError, "activation must be one of"),
+        (
+            lambda: v.as_finite_array(np.ones((2, 2)), "w", ndim=1),
+            ValueError,
+            "w must be a 1-D array",
+        ),
+        (
+            lambda: v.one_of("relu", "activation", {"tanh", "sigmoid"}),
+            ValueError,
+            "activation must be one of",
+        ),
     ],
 )
 def test_validation_rejects_bad_input_naming_the_argument(call, error, message):
