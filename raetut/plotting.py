@@ -431,25 +431,33 @@ def mark_critical_points(ax, modes, antimodes, labels=True):
         Local maxima of the density (may be empty).
     antimodes : array_like, shape (j,) or (j, 2)
         Local minima of the density (may be empty).
-    labels : bool
-        Add "mode" / "antimode" to the legend (once each).
+    labels : bool or tuple of str
+        Add "mode" / "antimode" to the legend (once each), or the given pair of
+        legend labels instead, e.g. ``("mode of the smoothed density", "its antimode")``.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = _check_ax(ax)
+    if isinstance(labels, bool):
+        names = ("mode", "antimode") if labels else (None, None)
+    elif (isinstance(labels, (tuple, list)) and len(labels) == 2
+          and all(isinstance(name, str) for name in labels)):
+        names = tuple(labels)
+    else:
+        raise TypeError(f"labels must be a bool or a pair of strings; got {labels!r}")
     groups = (
-        (_critical_array(modes, "modes"), "mode", ":", "^"),
-        (_critical_array(antimodes, "antimodes"), "antimode", "-.", "v"),
+        (_critical_array(modes, "modes"), "mode", names[0], ":", "^"),
+        (_critical_array(antimodes, "antimodes"), "antimode", names[1], "-.", "v"),
     )
     dims = {arr.ndim for arr, *_ in groups if arr.size}
     if len(dims) > 1:
         raise ValueError("modes and antimodes must both be 1-D positions or both be 2-D points")
-    for arr, role, linestyle, marker in groups:
+    for arr, role, name, linestyle, marker in groups:
         color = COLORS[role]
         for i, point in enumerate(arr):
-            label = role if (labels and i == 0) else None
+            label = name if i == 0 else None
             if arr.ndim == 1:
                 ax.axvline(point, color=color, linestyle=linestyle, linewidth=1.2, label=label)
             else:

@@ -131,6 +131,12 @@ def test_mark_critical_points_1d_and_2d(ax):
     assert labels.count("mode") == 1 and labels.count("antimode") == 1
     plotting.mark_critical_points(ax, np.zeros((2, 2)), [])
     assert len(ax.get_lines()) == 5
+    plotting.mark_critical_points(ax, [0.5], [1.5], labels=("top", "bottom"))
+    assert [ln.get_label() for ln in ax.get_lines()][-2:] == ["top", "bottom"]
+    plotting.mark_critical_points(ax, [0.5], [1.5], labels=False)
+    assert all(ln.get_label().startswith("_") for ln in ax.get_lines()[-2:])
+    with pytest.raises(TypeError, match="labels"):
+        plotting.mark_critical_points(ax, [0.5], [1.5], labels="top")
     with pytest.raises(ValueError, match="modes"):
         plotting.mark_critical_points(ax, np.zeros((2, 3)), [])
     with pytest.raises(ValueError, match="both"):
