@@ -74,7 +74,7 @@ _BOOK_STYLE = {
     "grid.linewidth": 0.6,
     "grid.alpha": 1.0,
     "image.cmap": "viridis",
-    "mathtext.fontset": "cm",
+    "mathtext.fontset": "dejavusans",
 }
 
 
