@@ -28,7 +28,6 @@ These centred forms avoid cancellation far from the data, where ``|g_k|`` is lar
 import autograd.numpy as anp
 import numpy as np
 from autograd import elementwise_grad
-from autograd.scipy.special import logsumexp
 from autograd.tracer import Box
 from scipy import integrate, optimize
 
@@ -63,6 +62,12 @@ def _eval_points(X, dim, name="X"):
             raise ValueError(f"{name} must have shape (n, {dim}); got shape {shape}")
         return X
     return as_points(X, name=name, dim=dim)
+
+
+def _logsumexp_rows(a):
+    """``log sum_k exp(a[n, k])`` per row; (n, K) -> (n,). Autograd-differentiable."""
+    top = anp.max(a, axis=1, keepdims=True)  # its gradient cancels: d/dm [m + lse(a - m)] = 0
+    return top[:, 0] + anp.log(anp.sum(anp.exp(a - top), axis=1))
 
 
 def _readonly(a):
@@ -123,9 +128,7 @@ class GaussianMixture:
         if means.ndim != 2:
             raise ValueError(f"means must have shape (K, d) or (K,); got shape {means.shape}")
         if means.shape[0] != K:
-            raise ValueError(
-                f"means must have one row per weight (K={K}); got shape {means.shape}"
-            )
+            raise ValueError(f"means must have one row per weight (K={K}); got shape {means.shape}")
         d = means.shape[1]
         if covariances.shape != (K, d, d):
             raise ValueError(
@@ -161,10 +164,16 @@ class GaussianMixture:
         self._active = active
         eye = np.eye(d)
         chol_inv = np.linalg.solve(chol[active], np.broadcast_to(eye, (int(active.sum()), d, d)))
-        self._chol_inv = chol_inv  # L^{-1}, so that z = L^{-1} (x - mu) is standard normal
         self._prec = np.einsum("kji,kjl->kil", chol_inv, chol_inv)  # P = L^{-T} L^{-1}
         self._prec_trace = np.trace(self._prec, axis1=1, axis2=2)
         self._mu = self.means[active]
+        # Per-component linear maps stacked side by side, so that one matrix product
+        # serves all components: (X @ M)[n, k*d + i] = (M_k x_n)_i.
+        n_active = self._mu.shape[0]
+        self._whiten = chol_inv.transpose(2, 0, 1).reshape(d, n_active * d)
+        self._whiten_shift = np.einsum("kij,kj->ki", chol_inv, self._mu).ravel()
+        self._prec_stacked = self._prec.transpose(2, 0, 1).reshape(d, n_active * d)
+        self._prec_shift = np.einsum("kij,kj->ki", self._prec, self._mu).ravel()
         log_det = 2.0 * np.sum(np.log(np.diagonal(chol[active], axis1=1, axis2=2)), axis=1)
         self._log_const = np.log(self.weights[active]) - 0.5 * (d * np.log(2 * np.pi) + log_det)
 
@@ -172,16 +181,20 @@ class GaussianMixture:
         return f"{type(self).__name__}(dim={self.dim}, n_components={self.n_components})"
 
     # -- internals ---------------------------------------------------------------------
+    def _stacked(self, X, maps, shift):
+        """``M_k x - M_k mu_k`` for every active component; shape (n, K', d)."""
+        n = anp.shape(X)[0]
+        return anp.reshape(anp.dot(X, maps) - shift, (n, -1, self.dim))
+
     def _joint_log(self, X):
-        """Return ``log(w_k N_k(x))`` (n, K') and ``x - mu_k`` (n, K', d), active components."""
-        diff = X[:, None, :] - self._mu[None, :, :]
-        z = anp.einsum("kij,nkj->nki", self._chol_inv, diff)
-        return self._log_const - 0.5 * anp.sum(z**2, axis=2), diff
+        """``log(w_k N_k(x))`` for the active components; shape (n, K')."""
+        z = self._stacked(X, self._whiten, self._whiten_shift)  # L_k^{-1} (x - mu_k)
+        return self._log_const - 0.5 * anp.dot(z**2, np.ones(self.dim))
 
     def _responsibilities_and_scores(self, X):
-        log_joint, diff = self._joint_log(X)
-        gamma = anp.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
-        g = -anp.einsum("kij,nkj->nki", self._prec, diff)
+        log_joint = self._joint_log(X)
+        gamma = anp.exp(log_joint - _logsumexp_rows(log_joint)[:, None])
+        g = -self._stacked(X, self._prec_stacked, self._prec_shift)  # -P_k (x - mu_k)
         return gamma, g
 
     # -- public --------------------------------------------------------------------------
@@ -211,8 +224,7 @@ class GaussianMixture:
         ndarray, shape (n,)
         """
         X = _eval_points(X, self.dim)
-        log_joint, _ = self._joint_log(X)
-        return logsumexp(log_joint, axis=1)
+        return _logsumexp_rows(self._joint_log(X))
 
     def prob(self, X):
         """Density ``p(x)`` of each point; ndarray, shape (n,)."""
@@ -249,12 +261,12 @@ class GaussianMixture:
         """
         X = _eval_points(X, self.dim)
         gamma, g = self._responsibilities_and_scores(X)
-        return anp.sum(gamma[:, :, None] * g, axis=1)
+        return anp.matmul(gamma[:, None, :], g)[:, 0, :]
 
     def _centred(self, X):
         X = as_points(X, dim=self.dim)
         gamma, g = self._responsibilities_and_scores(X)
-        s = np.einsum("nk,nki->ni", gamma, g)
+        s = np.matmul(gamma[:, None, :], g)[:, 0, :]
         u = g - s[:, None, :]
         return gamma, u, s
 
@@ -271,9 +283,9 @@ class GaussianMixture:
             Symmetric.
         """
         gamma, u, _ = self._centred(X)
-        return np.einsum("nk,nki,nkj->nij", gamma, u, u) - np.einsum(
-            "nk,kij->nij", gamma, self._prec
-        )
+        n, d = u.shape[0], self.dim
+        mean_prec = (gamma @ self._prec.reshape(-1, d * d)).reshape(n, d, d)
+        return np.matmul(np.swapaxes(gamma[:, :, None] * u, 1, 2), u) - mean_prec
 
     def laplacian_score(self, X):
         """Laplacian of the score, ``(Delta s)_i = sum_j d^2 s_i / dx_j^2``, exact.
@@ -287,9 +299,9 @@ class GaussianMixture:
         ndarray, shape (n, d)
         """
         gamma, u, _ = self._centred(X)
-        radial = np.sum(u**2, axis=2) - self._prec_trace[None, :]
-        Pu = np.einsum("kij,nkj->nki", self._prec, u)
-        return np.einsum("nk,nki->ni", gamma, u * radial[:, :, None] - 2.0 * Pu)
+        radial = np.dot(u**2, np.ones(self.dim)) - self._prec_trace[None, :]
+        Pu = sum(self._prec[None, :, :, j] * u[:, :, None, j] for j in range(self.dim))
+        return np.matmul(gamma[:, None, :], u * radial[:, :, None] - 2.0 * Pu)[:, 0, :]
 
     def sample(self, n, rng):
         """Draw ``n`` independent points.

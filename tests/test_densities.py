@@ -142,9 +142,7 @@ def test_one_dimensional_shorthand_equals_full_form(mixture_1d):
 
 
 def test_zero_weight_component_is_ignored(mixture_1d):
-    padded = rt.GaussianMixture(
-        [0.3, 0.5, 0.2, 0.0], [-2.0, 0.5, 2.5, 40.0], [0.4, 0.6, 0.3, 1.0]
-    )
+    padded = rt.GaussianMixture([0.3, 0.5, 0.2, 0.0], [-2.0, 0.5, 2.5, 40.0], [0.4, 0.6, 0.3, 1.0])
     X = np.array([[-3.0], [0.0], [40.0], [1e3]])
     np.testing.assert_allclose(padded.log_prob(X), mixture_1d.log_prob(X), rtol=1e-14)
     np.testing.assert_allclose(padded.score(X), mixture_1d.score(X), rtol=1e-14)
@@ -260,8 +258,10 @@ def test_density1d_samples_follow_the_density(paper_density, rng):
 
     def cdf(x):
         return np.array(
-            [integrate.quad(lambda t: paper_density.prob(np.array([[t]]))[0], -1.5, v)[0]
-             for v in np.atleast_1d(x)]
+            [
+                integrate.quad(lambda t: paper_density.prob(np.array([[t]]))[0], -1.5, v)[0]
+                for v in np.atleast_1d(x)
+            ]
         )
 
     grid = np.linspace(-1.5, 1.5, 301)

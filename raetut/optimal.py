@@ -1,0 +1,427 @@
+"""The exact optima of the denoising and reconstruction-contractive criteria.
+
+- DAE (Theorem 1): ``r*(x) = E[x | x + eps = x~]``. For a Gaussian mixture this is
+  available in closed form through Tweedie's formula ``r*(x) = x + sigma^2 grad log p_sigma(x)``
+  with ``p_sigma = p * N(0, sigma^2 I)`` (:func:`dae_optimum`); for any 1-D density, by
+  quadrature (:func:`dae_optimum_1d`).
+- rCAE (Theorem 2): each output component solves the Euler-Lagrange equation
+  ``p (r_k - x_k) = lam div(p grad r_k)`` with zero flux at the boundary. We minimise
+  the discretised loss directly: a tridiagonal system in 1-D (:func:`rcae_optimum_1d`),
+  a sparse one on a tensor grid in 2-D (:func:`rcae_optimum_2d`).
+- Gaussian data: both optima are the same linear shrinkage towards the mean.
+- The second-order terms of the small-noise expansions,
+
+  ``r*_sigma(x) = x + sigma^2 s + sigma^4 (Delta s / 2 + (grad s) s) + O(sigma^6)`` (DAE),
+  ``r*_lam(x) = x + lam s + lam^2 (Delta s + (grad s) s) + O(lam^3)`` (rCAE),
+
+  where ``s`` is the score. The DAE term follows from Tweedie's formula and the heat
+  equation ``d p_t / dt = Delta p_t / 2`` with ``t = sigma^2``; the rCAE term from
+  inserting ``r = x + lam a + lam^2 b`` into the Euler-Lagrange equation. The rCAE
+  expansion holds in the interior, where ``p`` is not tiny: near the ends of a
+  bounded domain the zero-flux condition adds a boundary layer.
+"""
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.sparse import linalg as sparse_linalg
+
+from ._validation import (
+    as_finite_array,
+    as_points,
+    check_callable,
+    increasing_grid,
+    positive_int,
+    positive_scalar,
+)
+from .densities import GaussianMixture, _eval_points
+
+__all__ = [
+    "dae_optimum",
+    "dae_optimum_1d",
+    "rcae_optimum_1d",
+    "rcae_optimum_2d",
+    "gaussian_dae_optimum",
+    "gaussian_rcae_optimum",
+    "dae_score_correction",
+    "rcae_score_correction",
+]
+
+# Largest change of log p allowed across half a grid cell (exp(600) is still finite).
+_MAX_LOG_STEP = 600.0
+
+
+def dae_optimum(density, sigma):
+    """The optimal denoising reconstruction for a Gaussian mixture, exactly.
+
+    ``r*(x) = E[x | x + eps = x] = x + sigma^2 grad log p_sigma(x)`` (Tweedie's
+    formula), where ``p_sigma`` is the mixture smoothed by ``N(0, sigma^2 I)``.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+        The data density ``p``.
+    sigma : float
+        Standard deviation of the Gaussian corruption, > 0.
+
+    Returns
+    -------
+    callable
+        ``r(X) -> (n, d)`` for ``X`` of shape (n, d); differentiable with autograd.
+    """
+    if not isinstance(density, GaussianMixture):
+        raise TypeError(
+            f"density must be a GaussianMixture (for other 1-D densities use dae_optimum_1d); "
+            f"got {type(density).__name__}"
+        )
+    sigma = positive_scalar(sigma, "sigma")
+    smooth = density.smoothed(sigma)
+
+    def reconstruct(X):
+        X = _eval_points(X, density.dim)
+        return X + sigma**2 * smooth.score(X)
+
+    reconstruct.__doc__ = f"Optimal DAE reconstruction for sigma={sigma:g}: (n, d) -> (n, d)."
+    return reconstruct
+
+
+def _log_density_on(log_p, points, name="log_p"):
+    """Evaluate a user log-density and check shape and finiteness."""
+    out = np.asarray(log_p(points), dtype=float)
+    expected = points.shape[:1]
+    if out.shape != expected:
+        raise ValueError(
+            f"{name} must return shape {expected} for {len(points)} points; got shape {out.shape}"
+        )
+    if np.any(np.isnan(out)) or np.any(out == np.inf):
+        raise ValueError(f"{name} returned NaN or +inf")
+    return out
+
+
+def _trapezoid_weights(x):
+    h = np.diff(x)
+    w = np.zeros_like(x)
+    w[:-1] += h / 2
+    w[1:] += h / 2
+    return w
+
+
+def _density_ratio(log_numerator, log_denominator, name):
+    """``p_a / p_b`` from log-densities; the grid must resolve ``log p``."""
+    if not (np.all(np.isfinite(log_numerator)) and np.all(np.isfinite(log_denominator))):
+        raise ValueError(f"{name} must be finite on the grid (p > 0 everywhere on it)")
+    step = log_numerator - log_denominator
+    if np.max(np.abs(step)) > _MAX_LOG_STEP:
+        raise ValueError(
+            f"{name} changes by more than {_MAX_LOG_STEP:g} across half a grid cell; "
+            "refine the grid"
+        )
+    return np.exp(step)
+
+
+def dae_optimum_1d(log_p, grid, sigma, chunk=1024):
+    """Optimal denoising reconstruction of any 1-D density, by quadrature on a grid.
+
+    ``r(x_i) = sum_j w_ij p_j x_j / sum_j w_ij p_j`` with Gaussian weights
+    ``exp(-(x_i - x_j)^2 / (2 sigma^2))`` times trapezoid weights, evaluated in log
+    space (log-sum-exp), so tiny densities and wide grids are safe.
+
+    Accurate when ``sigma`` is much larger than the grid spacing and the grid covers
+    the mass of ``p`` and of the Gaussian around each ``x_i``; near the ends of the
+    grid the posterior is truncated to the grid, which biases ``r`` inwards.
+
+    Parameters
+    ----------
+    log_p : callable
+        ``log_p(x) -> (m,)`` for ``x`` of shape (m,); may be unnormalised.
+    grid : array_like, shape (m,)
+        Strictly increasing grid, at least 3 points.
+    sigma : float
+        Corruption standard deviation, > 0.
+    chunk : int
+        Rows evaluated at a time (bounds memory at ``chunk * m`` floats).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        ``r`` at the grid points.
+    """
+    check_callable(log_p, "log_p")
+    x = increasing_grid(grid, "grid")
+    sigma = positive_scalar(sigma, "sigma")
+    chunk = positive_int(chunk, "chunk")
+    log_mass = _log_density_on(log_p, x) + np.log(_trapezoid_weights(x))
+    out = np.empty_like(x)
+    for start in range(0, x.size, chunk):
+        log_w = np.subtract.outer(x[start : start + chunk], x)
+        np.square(log_w, out=log_w)
+        log_w *= -0.5 / sigma**2
+        log_w += log_mass
+        log_w -= np.max(log_w, axis=1, keepdims=True)
+        w = np.exp(log_w, out=log_w)
+        out[start : start + chunk] = (w @ x) / np.sum(w, axis=1)
+    return out
+
+
+def rcae_optimum_1d(log_p, grid, lam):
+    """Optimal reconstruction-contractive reconstruction of a 1-D density.
+
+    Minimises the discretised rCAE loss
+
+    ``sum_i p_i D_i (r_i - x_i)^2 + lam sum_i p_{i+1/2} (r_{i+1} - r_i)^2 / h_i``,
+
+    (``D_i`` trapezoid weights, ``h_i`` the spacings, ``p_{i+1/2}`` the density at the
+    midpoints) by solving its tridiagonal normal equations. The solution approximates
+    the Euler-Lagrange equation ``p (r - x) = lam (p r')'`` with zero flux ``p r' = 0``
+    at both ends, to second order in the spacing on smooth grids.
+
+    What happens where ``p`` is tiny. Each normal equation is divided by ``p_i``, so
+    only ratios of neighbouring densities enter and nothing underflows
+    (``log p = -1e4`` is fine). This mirrors the continuous equation, which divided by
+    ``p`` reads ``r - x = lam (r'' + s r')``: the size of ``p`` drops out, only the score
+    remains. So where ``p`` is tiny the optimum is *not* set by the penalty alone,
+    although errors there barely change the loss (a fitted model is therefore
+    unconstrained there). What breaks the expansion ``r = x + lam s + ...`` is the
+    boundary layer, of width about ``sqrt(lam)`` (or ``1 / |s|`` in steep tails), that
+    the zero-flux condition adds at the ends of the grid. Accuracy needs ``h |s|``
+    small, i.e. a grid that resolves ``log p``; in steep far tails ``r`` is inaccurate.
+
+    Parameters
+    ----------
+    log_p : callable
+        ``log_p(x) -> (m,)`` for ``x`` of shape (m,); may be unnormalised, must be
+        finite. Called on the grid and on the midpoints.
+    grid : array_like, shape (m,)
+        Strictly increasing grid (possibly non-uniform), at least 3 points.
+    lam : float
+        Weight of the contraction penalty, > 0.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        ``r`` at the grid points.
+    """
+    check_callable(log_p, "log_p")
+    x = increasing_grid(grid, "grid")
+    lam = positive_scalar(lam, "lam")
+    h = np.diff(x)
+    log_node = _log_density_on(log_p, x)
+    log_mid = _log_density_on(log_p, x[:-1] + h / 2)
+    # Row i of the normal equations divided by p_i: only p_{i +- 1/2} / p_i appear.
+    right = lam * _density_ratio(log_mid, log_node[:-1], "log_p") / h  # couples i to i + 1
+    left = lam * _density_ratio(log_mid, log_node[1:], "log_p") / h  # couples i + 1 to i
+    trap = _trapezoid_weights(x)
+    banded = np.zeros((3, x.size))
+    banded[0, 1:] = -right
+    banded[1] = trap
+    banded[1, :-1] += right
+    banded[1, 1:] += left
+    banded[2, :-1] = -left
+    return linalg.solve_banded((1, 1), banded, trap * x)
+
+
+def _row_scaled_coupling(n, first, second, to_second, to_first):
+    """Sparse (n, n) matrix of the penalty's normal equations, each row divided by its ``p``.
+
+    Edge ``e`` joins unknowns ``first[e]`` and ``second[e]``; ``to_second[e]`` is its
+    coefficient in the row of ``first[e]``, ``to_first[e]`` in the row of ``second[e]``.
+    """
+    rows = np.concatenate([first, first, second, second])
+    cols = np.concatenate([first, second, second, first])
+    data = np.concatenate([to_second, -to_second, to_first, -to_first])
+    return sparse.coo_array((data, (rows, cols)), shape=(n, n)).tocsc()
+
+
+def rcae_optimum_2d(log_p, grid_x, grid_y, lam):
+    """Optimal reconstruction-contractive reconstruction of a 2-D density on a tensor grid.
+
+    Each output component ``r_k`` minimises the discretised loss
+    ``sum p A (r_k - x_k)^2 + lam sum_edges p_edge (difference of r_k)^2 w / h``
+    (trapezoid cell areas ``A``, density at edge midpoints, ``w`` the trapezoid weight
+    across the edge), which approximates ``p (r_k - x_k) = lam div(p grad r_k)`` with
+    zero flux at the boundary. As in :func:`rcae_optimum_1d` each equation is divided
+    by the density at its node, so only ratios of neighbouring densities enter and
+    tiny densities cause no underflow. The sparse matrix is the same for both
+    components and is factorised once.
+
+    Parameters
+    ----------
+    log_p : callable
+        ``log_p(P) -> (m,)`` for points ``P`` of shape (m, 2); may be unnormalised,
+        must be finite.
+    grid_x, grid_y : array_like, shape (nx,) and (ny,)
+        Strictly increasing grids, at least 3 points each.
+    lam : float
+        Weight of the contraction penalty, > 0.
+
+    Returns
+    -------
+    ndarray, shape (nx, ny, 2)
+        ``r`` at the grid points ``(grid_x[i], grid_y[j])`` (``indexing='ij'``).
+    """
+    check_callable(log_p, "log_p")
+    gx = increasing_grid(grid_x, "grid_x")
+    gy = increasing_grid(grid_y, "grid_y")
+    lam = positive_scalar(lam, "lam")
+    nx, ny = gx.size, gy.size
+    hx, hy = np.diff(gx), np.diff(gy)
+
+    def on(ax, ay):
+        A, B = np.meshgrid(ax, ay, indexing="ij")
+        pts = np.stack([A.ravel(), B.ravel()], axis=1)
+        return _log_density_on(log_p, pts).reshape(ax.size, ay.size)
+
+    log_node = on(gx, gy)
+    log_xmid = on(gx[:-1] + hx / 2, gy)  # midpoints of edges (i, j)-(i+1, j)
+    log_ymid = on(gx, gy[:-1] + hy / 2)  # midpoints of edges (i, j)-(i, j+1)
+    wx, wy = _trapezoid_weights(gx), _trapezoid_weights(gy)
+    x_factor = lam * wy[None, :] / hx[:, None]
+    y_factor = lam * wx[:, None] / hy[None, :]
+    index = np.arange(nx * ny).reshape(nx, ny)
+    coupling = _row_scaled_coupling(
+        nx * ny,
+        np.concatenate([index[:-1, :].ravel(), index[:, :-1].ravel()]),
+        np.concatenate([index[1:, :].ravel(), index[:, 1:].ravel()]),
+        np.concatenate(
+            [
+                (x_factor * _density_ratio(log_xmid, log_node[:-1, :], "log_p")).ravel(),
+                (y_factor * _density_ratio(log_ymid, log_node[:, :-1], "log_p")).ravel(),
+            ]
+        ),
+        np.concatenate(
+            [
+                (x_factor * _density_ratio(log_xmid, log_node[1:, :], "log_p")).ravel(),
+                (y_factor * _density_ratio(log_ymid, log_node[:, 1:], "log_p")).ravel(),
+            ]
+        ),
+    )
+    area = np.outer(wx, wy).ravel()
+    matrix = sparse.csc_matrix(sparse.diags_array(area, format="csc") + coupling)
+    X, Y = np.meshgrid(gx, gy, indexing="ij")
+    rhs = np.stack([area * X.ravel(), area * Y.ravel()], axis=1)
+    solution = sparse_linalg.splu(matrix).solve(rhs)
+    return solution.reshape(nx, ny, 2)
+
+
+def _gaussian_shrinkage(mean, cov, variance):
+    mean = np.atleast_1d(as_finite_array(mean, "mean"))
+    if mean.ndim != 1:
+        raise ValueError(f"mean must have shape (d,); got shape {mean.shape}")
+    d = mean.size
+    cov = np.atleast_2d(as_finite_array(cov, "cov"))
+    if cov.shape != (d, d):
+        raise ValueError(f"cov must have shape {(d, d)} to match mean; got shape {cov.shape}")
+    if not np.allclose(cov, cov.T, rtol=1e-10, atol=0):
+        raise ValueError("cov must be symmetric")
+    try:
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError("cov must be positive definite (Cholesky failed)") from None
+    # Sigma (Sigma + v I)^{-1} = (Sigma + v I)^{-1} Sigma: the two matrices commute.
+    shrink = np.linalg.solve(cov + variance * np.eye(d), cov)
+
+    def reconstruct(X):
+        X = as_points(X, dim=d)
+        return mean + (X - mean) @ shrink.T
+
+    return reconstruct
+
+
+def gaussian_dae_optimum(mean, cov, sigma):
+    """Optimal DAE reconstruction for Gaussian data ``N(mean, cov)``.
+
+    ``r(x) = mu + Sigma (Sigma + sigma^2 I)^{-1} (x - mu)``.
+
+    Parameters
+    ----------
+    mean : array_like, shape (d,)
+        A scalar is read as ``d = 1``.
+    cov : array_like, shape (d, d)
+        Symmetric positive definite; a scalar is a variance.
+    sigma : float
+        Corruption standard deviation, > 0.
+
+    Returns
+    -------
+    callable
+        ``r(X) -> (n, d)``.
+    """
+    sigma = positive_scalar(sigma, "sigma")
+    return _gaussian_shrinkage(mean, cov, sigma**2)
+
+
+def gaussian_rcae_optimum(mean, cov, lam):
+    """Optimal rCAE reconstruction for Gaussian data ``N(mean, cov)``.
+
+    ``r(x) = mu + Sigma (Sigma + lam I)^{-1} (x - mu)``: the DAE optimum with
+    ``lam = sigma^2``. It solves the Euler-Lagrange equation on the whole space (no
+    boundary).
+
+    Parameters
+    ----------
+    mean : array_like, shape (d,)
+        A scalar is read as ``d = 1``.
+    cov : array_like, shape (d, d)
+        Symmetric positive definite; a scalar is a variance.
+    lam : float
+        Weight of the contraction penalty, > 0.
+
+    Returns
+    -------
+    callable
+        ``r(X) -> (n, d)``.
+    """
+    lam = positive_scalar(lam, "lam")
+    return _gaussian_shrinkage(mean, cov, lam)
+
+
+def _derivatives(density, X):
+    needed = ("dim", "score", "hessian_log_prob", "laplacian_score")
+    missing = [m for m in needed if not hasattr(density, m)]
+    if missing:
+        raise TypeError(
+            f"density must provide {', '.join(needed)} (e.g. GaussianMixture or Density1D); "
+            f"{type(density).__name__} lacks {', '.join(missing)}"
+        )
+    X = as_points(X, dim=density.dim)
+    s = density.score(X)
+    Hs = np.einsum("nij,nj->ni", density.hessian_log_prob(X), s)
+    return density.laplacian_score(X), Hs
+
+
+def dae_score_correction(density, X):
+    """The ``sigma^4`` coefficient of the optimal DAE: ``Delta s / 2 + (grad s) s``.
+
+    ``r*_sigma(x) - x - sigma^2 s(x) = sigma^4 (Delta s / 2 + (grad s) s)(x) + O(sigma^6)``.
+
+    Parameters
+    ----------
+    density : GaussianMixture or Density1D
+        Anything with ``score``, ``hessian_log_prob`` and ``laplacian_score``.
+    X : ndarray, shape (n, d)
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+    """
+    laplacian, Hs = _derivatives(density, X)
+    return 0.5 * laplacian + Hs
+
+
+def rcae_score_correction(density, X):
+    """The ``lam^2`` coefficient of the optimal rCAE: ``Delta s + (grad s) s``.
+
+    ``r*_lam(x) - x - lam s(x) = lam^2 (Delta s + (grad s) s)(x) + O(lam^3)`` where
+    ``p`` is not tiny (away from boundary layers).
+
+    Parameters
+    ----------
+    density : GaussianMixture or Density1D
+        Anything with ``score``, ``hessian_log_prob`` and ``laplacian_score``.
+    X : ndarray, shape (n, d)
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+    """
+    laplacian, Hs = _derivatives(density, X)
+    return laplacian + Hs
