@@ -208,7 +208,8 @@ def _run(step, x0, n_steps, step_size, adapt_steps, target_acceptance):
     for k in range(adapt_steps):
         x, accepted = step(x, np.exp(log_step))
         log_step += (accepted.mean() - target_acceptance) / (k + 1) ** 0.6
-    step_size = float(np.exp(log_step))
+    if adapt_steps:
+        step_size = float(np.exp(log_step))
     samples = np.empty((n_steps,) + x0.shape)
     n_accepted = np.zeros(x0.shape[0])
     for k in range(n_steps):
