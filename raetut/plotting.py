@@ -422,7 +422,7 @@ def mark_critical_points(ax, modes, antimodes, labels=True):
     In a 1-D plot (points of shape (k,)) each is a dotted vertical line; in a 2-D
     plot (points of shape (k, 2)) a marker.
 
-    The positions can come from :func:`raetut.critical_points_1d`.
+    The positions can come from :func:`raetut.densities.critical_points_1d`.
 
     Parameters
     ----------
