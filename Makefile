@@ -38,7 +38,14 @@ $(MATHJAX):
 
 vendor: $(MATHJAX)
 
-book: $(STAMP) $(MATHJAX)
+# The execution cache is keyed on the notebooks' code only; the notebooks also depend on
+# raetut, so a change to the package invalidates the cache.
+CACHE_STAMP := _build/.raetut-cache-stamp
+$(CACHE_STAMP): $(wildcard raetut/*.py)
+	rm -rf _build/.jupyter_cache
+	@mkdir -p _build && touch $(CACHE_STAMP)
+
+book: $(STAMP) $(MATHJAX) $(CACHE_STAMP)
 	$(VENV)/bin/jupyter-book build . --keep-going
 
 lint: $(STAMP)
@@ -50,13 +57,13 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks
 
-test: $(STAMP) $(MATHJAX) lint
+test: $(STAMP) $(MATHJAX) $(CACHE_STAMP) lint
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 verify: $(STAMP)
 	$(PY) -m raetut verify
 
-page: $(STAMP) $(MATHJAX)
+page: $(STAMP) $(MATHJAX) $(CACHE_STAMP)
 	@test -n "$(NB)" || { echo "usage: make page NB=notebooks/NN_name.ipynb"; exit 2; }
 	@mkdir -p _build/page
 	@printf 'format: jb-book\nroot: %s\n' "$(basename $(NB))" > _build/page/_toc.yml

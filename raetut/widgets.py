@@ -14,6 +14,7 @@ imported inside the functions.
 """
 
 import numbers
+import re
 
 from ._validation import check_callable, one_of, positive_scalar
 
@@ -155,7 +156,16 @@ def static_slider(
             html = anim.to_jshtml(default_mode="once")
     finally:
         plt.close(fig)
-    return HTML(html)
+    return HTML(_drop_external_stylesheets(html))
+
+
+def _drop_external_stylesheets(html):
+    """Remove ``<link>`` tags to remote stylesheets from a ``to_jshtml`` player.
+
+    The player links an old icon font from a CDN; the book's theme already ships the
+    icons, and a page should not depend on (or fail loading) a remote file.
+    """
+    return re.sub(r"<link[^>]*href=[\"']https?://[^>]*>\s*", "", html)
 
 
 def live_slider(

@@ -272,3 +272,9 @@ def test_static_slider_rejects_unknown_frame_format():
 def test_live_slider_rejects_value_not_in_values():
     with pytest.raises(ValueError, match="value"):
         widgets.live_slider(_draw_sine([]), [1.0, 2.0], value=3.0)
+
+
+def test_static_slider_player_loads_nothing_from_the_network():
+    html = widgets.static_slider(lambda fig, v: fig.add_subplot().plot([0, v]), [1.0, 2.0]).data
+    assert "<input" in html
+    assert re.search(r"(href|src)=[\"']https?://", html) is None
