@@ -30,11 +30,12 @@ from ._validation import (
     positive_int,
     positive_scalar,
 )
+from .energies import jacobian_trace
 from .models import Autoencoder
 
 __all__ = ["FitResult", "fit", "make_objective"]
 
-_CRITERIA = ("dae", "rcae", "cae")
+_CRITERIA = ("dae", "rcae", "cae", "sm")
 _OPTIMIZERS = ("lbfgs", "adam")
 _NOISE_MODES = ("fixed", "resample")
 _DEFAULT_N_ITER = {"lbfgs": 500, "adam": 2000}
@@ -74,11 +75,13 @@ def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
     ----------
     model : Autoencoder
     criterion : str
-        ``"dae"``, ``"rcae"`` or ``"cae"``.
+        ``"dae"``, ``"rcae"``, ``"cae"`` or ``"sm"`` (score matching of
+        ``psi(x) = (r(x) - x) / lam``: Hyvarinen's ``E[||psi||^2 / 2 + div psi]``, with
+        the divergence ``(tr J_r - d) / lam`` from the analytic Jacobian trace).
     sigma : float, optional
         Corruption level (DAE only).
     lam : float, optional
-        Penalty weight (rCAE and CAE only).
+        Penalty weight (rCAE and CAE), or the scale of ``psi`` (score matching).
     weight_decay : float
         Weight of the L2 penalty ``weight_decay * ||W||^2 (+ ||V||^2)`` on the weights
         (biases are not penalised).
@@ -104,7 +107,8 @@ def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
             raise ValueError(f"criterion {criterion!r} needs the penalty weight lam (lam=...)")
         if sigma is not None:
             raise ValueError(f"sigma is not used by criterion {criterion!r} (its weight is lam)")
-        lam = nonnegative_scalar(lam, "lam")
+        # score matching divides by lam: it must be > 0
+        lam = positive_scalar(lam, "lam") if criterion == "sm" else nonnegative_scalar(lam, "lam")
     weight_decay = nonnegative_scalar(weight_decay, "weight_decay")
     mask = model.weight_mask()
 
@@ -117,6 +121,12 @@ def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
         if criterion == "rcae":
             return criteria.rcae_loss(
                 reconstruct, lambda Z: model.jacobian_sq_norm(params, Z), X, lam
+            )
+        if criterion == "sm":
+            return criteria.score_matching_loss(
+                lambda Z: (reconstruct(Z) - Z) / lam,
+                lambda Z: (jacobian_trace(model, params, Z) - model.dim) / lam,
+                X,
             )
         return criteria.cae_loss(
             reconstruct, lambda Z: model.encoder_jacobian_sq_norm(params, Z), X, lam
@@ -148,7 +158,7 @@ def fit(
     progress=True,
     weight_decay=0.0,
 ):
-    """Fit ``model`` to data ``X`` by minimising a DAE, rCAE or CAE criterion.
+    """Fit ``model`` to data ``X`` by minimising a DAE, rCAE, CAE or score-matching criterion.
 
     Parameters
     ----------
@@ -156,11 +166,12 @@ def fit(
     X : array_like, shape (n, d)
         Training data, ``d == model.dim``.
     criterion : str
-        ``"dae"`` (needs ``sigma``), ``"rcae"`` or ``"cae"`` (need ``lam``).
+        ``"dae"`` (needs ``sigma``), ``"rcae"``, ``"cae"`` or ``"sm"`` (need ``lam``).
     sigma : float, optional
         Standard deviation of the DAE's Gaussian corruption.
     lam : float, optional
-        Weight of the rCAE/CAE contraction penalty.
+        Weight of the rCAE/CAE contraction penalty; for ``"sm"`` the scale of
+        ``psi = (r - x) / lam``.
     rng : numpy.random.Generator
         Source of all randomness (initial parameters, corruptions, minibatches).
     optimizer : str
