@@ -3,14 +3,17 @@
 Part 1 (d = 2, n_hidden = 256, N = 1000 points, tanh, untied): one evaluation of the
 rCAE loss and its gradient with respect to all parameters, computed
 
-- with autograd through ``Autoencoder.jacobian_sq_norm`` (closed form, the baseline);
+- with autograd through ``raetut.make_objective(model, "rcae", lam)``, i.e. the
+  closed-form penalty ``Autoencoder.jacobian_sq_norm`` sharing the hidden layer with
+  the reconstruction (the baseline);
 - with autograd through a per-point ``autograd.jacobian`` (the naive way; it is slow,
   so only a few points are timed and the time is scaled to N);
 - by a hand-written NumPy gradient (checked against autograd first);
 - with PyTorch and JAX on the CPU, if they are installed (rows skipped otherwise).
 
 Part 2: the two closed forms of the penalty, per-sample sums (cost N H d^2) and the
-Gram form (cost N H^2), for several (d, n_hidden).
+Gram form (cost N H^2), for several (d, n_hidden) (the loss built from
+``raetut.rcae_loss`` with ``jacobian_sq_norm(..., method=...)``).
 
 Run: ``.venv/bin/python benchmarks/bench_rcae_gradient.py``
 """
@@ -140,7 +143,11 @@ def part_one(rng):
     X = rng.standard_normal((N_POINTS, d))
     params = model.init_params(rng, X)
 
-    closed = rcae_objective(model, X, "auto")
+    objective = value_and_grad(rt.make_objective(model, "rcae", lam=LAM))
+
+    def closed(params):
+        return objective(params, X)
+
     value, gradient = closed(params)
     np_value, np_gradient = numpy_rcae_loss_and_grad(model, params, X)
     assert abs(np_value - value) <= 1e-12 * abs(value)

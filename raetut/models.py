@@ -204,8 +204,7 @@ class Autoencoder:
         -------
         ndarray, shape (n, n_hidden)
         """
-        p = self.unpack(params)
-        return self._h(self._preactivation(p, self._points(X)))
+        return self._hidden_layer(params, X)[1]
 
     def reconstruct(self, params, X):
         """Reconstruction ``r(x) = V^T h(W x + b) + c`` of each point.
@@ -219,9 +218,7 @@ class Autoencoder:
         -------
         ndarray, shape (n, d)
         """
-        p = self.unpack(params)
-        hidden = self._h(self._preactivation(p, self._points(X)))
-        return anp.dot(hidden, p["V"]) + p["c"]
+        return self._decode(*self._hidden_layer(params, X))
 
     def jacobian(self, params, X):
         """Analytic Jacobian ``dr/dx = V^T diag(h'(a)) W`` at each point.
@@ -236,9 +233,8 @@ class Autoencoder:
         ndarray, shape (n, d, d)
             ``out[n, i, j] = d r_i / d x_j`` at ``X[n]``.
         """
-        p = self.unpack(params)
-        slope = self._h_prime(self._preactivation(p, self._points(X)))
-        return anp.einsum("ki,nk,kj->nij", p["V"], slope, p["W"])
+        p, hidden = self._hidden_layer(params, X)
+        return anp.einsum("ki,nk,kj->nij", p["V"], self._slope(hidden), p["W"])
 
     def jacobian_sq_norm(self, params, X, method="auto"):
         """Squared Frobenius norm ``||dr/dx||_F^2`` at each point, the rCAE penalty.
@@ -259,8 +255,10 @@ class Autoencoder:
         ndarray, shape (n,)
         """
         one_of(method, "method", _PENALTY_METHODS)
-        p = self.unpack(params)
-        slope = self._h_prime(self._preactivation(p, self._points(X)))
+        return self._jacobian_sq_norm(*self._hidden_layer(params, X), method)
+
+    def _jacobian_sq_norm(self, p, hidden, method):
+        slope = self._slope(hidden)
         W, V = p["W"], p["V"]
         d, H = self.dim, self.n_hidden
         if method == "auto":
@@ -285,9 +283,10 @@ class Autoencoder:
         -------
         ndarray, shape (n,)
         """
-        p = self.unpack(params)
-        slope = self._h_prime(self._preactivation(p, self._points(X)))
-        return anp.dot(slope**2, anp.sum(p["W"] ** 2, axis=1))
+        return self._encoder_jacobian_sq_norm(*self._hidden_layer(params, X))
+
+    def _encoder_jacobian_sq_norm(self, p, hidden):
+        return anp.dot(self._slope(hidden) ** 2, anp.sum(p["W"] ** 2, axis=1))
 
     def energy(self, params, X):
         """Energy ``F`` of a tied auto-encoder, with ``r(x) - x = grad F(x)``.
@@ -329,12 +328,24 @@ class Autoencoder:
     def _h(self, a):
         return _sigmoid(a) if self.activation == "sigmoid" else _tanh(a)
 
-    def _h_prime(self, a):
+    def _slope(self, hidden):
+        """``h'(a)`` from ``h(a)``: ``h (1 - h)`` for the sigmoid, ``1 - h^2`` for tanh."""
         if self.activation == "sigmoid":
-            s = _sigmoid(a)
-            return s * (1.0 - s)
-        t = _tanh(a)
-        return 1.0 - t**2
+            return hidden * (1.0 - hidden)
+        return 1.0 - hidden**2
+
+    def _hidden_layer(self, params, X):
+        """Validated parameters (as a dict) and the hidden activations, (n, n_hidden).
+
+        The reconstruction and the penalties all derive from these, so a criterion that
+        needs several of them at the same points can compute the layer once.
+        """
+        p = self.unpack(params)
+        return p, self._h(self._preactivation(p, self._points(X)))
+
+    @staticmethod
+    def _decode(p, hidden):
+        return anp.dot(hidden, p["V"]) + p["c"]
 
     @staticmethod
     def _preactivation(p, X):

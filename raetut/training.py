@@ -118,21 +118,38 @@ def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
 
         if criterion == "dae":
             return criteria.dae_loss(reconstruct, X, sigma, noise=noise)
-        if criterion == "rcae":
-            return criteria.rcae_loss(
-                reconstruct, lambda Z: model.jacobian_sq_norm(params, Z), X, lam
-            )
         if criterion == "sm":
             return criteria.score_matching_loss(
                 lambda Z: (reconstruct(Z) - Z) / lam,
                 lambda Z: (jacobian_trace(model, params, Z) - model.dim) / lam,
                 X,
             )
-        return criteria.cae_loss(
-            reconstruct, lambda Z: model.encoder_jacobian_sq_norm(params, Z), X, lam
-        )
+        # The criteria evaluate the reconstruction and the penalty at the same points X:
+        # the hidden layer is computed once for both (any other points take the full path).
+        p, hidden = model._hidden_layer(params, X)
+
+        def shared_reconstruct(Z):
+            return model._decode(p, hidden) if Z is X else reconstruct(Z)
+
+        if criterion == "rcae":
+
+            def penalty(Z):
+                if Z is X:
+                    return model._jacobian_sq_norm(p, hidden, "auto")
+                return model.jacobian_sq_norm(params, Z)
+
+            return criteria.rcae_loss(shared_reconstruct, penalty, X, lam)
+
+        def encoder_penalty(Z):
+            if Z is X:
+                return model._encoder_jacobian_sq_norm(p, hidden)
+            return model.encoder_jacobian_sq_norm(params, Z)
+
+        return criteria.cae_loss(shared_reconstruct, encoder_penalty, X, lam)
 
     def objective(params, X, noise=None):
+        # A float64 array: the criteria then pass this very object on to the callables.
+        X = as_points(X, dim=model.dim)
         loss = data_term(params, X, noise)
         if weight_decay > 0:
             loss = loss + weight_decay * anp.sum((params * mask) ** 2)

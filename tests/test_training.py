@@ -55,6 +55,15 @@ def test_objective_is_the_criterion_of_raetut_criteria(rng, data_2d):
         0.3,
     ) + 0.1 * np.sum((params * model.weight_mask()) ** 2)
     np.testing.assert_allclose(objective(params, data_2d), expected, rtol=1e-14)
+    np.testing.assert_allclose(objective(params, data_2d.tolist()), expected, rtol=1e-14)
+    objective = rt.make_objective(model, "cae", lam=0.3)
+    expected = rt.cae_loss(
+        lambda Z: model.reconstruct(params, Z),
+        lambda Z: model.encoder_jacobian_sq_norm(params, Z),
+        data_2d,
+        0.3,
+    )
+    np.testing.assert_allclose(objective(params, data_2d), expected, rtol=1e-14)
 
 
 @pytest.mark.parametrize(
