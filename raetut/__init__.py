@@ -14,6 +14,9 @@ Modules (data flows one way, top to bottom):
 - ``sampling``: line-integral log-ratios, Metropolis-Hastings, MALA, Langevin
 - ``diagnostics``: convergence orders, sample distances, effective sample size
 - ``checks``: one function per claim of the paper
+- ``energies``: score matching, energies of tied auto-encoders, curl of untied ones
+- ``manifold``: tangent directions and Jacobian spectra near data on a curve
+- ``annealing``: several noise levels and annealed Langevin sampling
 - ``plotting``, ``widgets``: the book's figure style and interactive figures
 """
 
@@ -30,6 +33,9 @@ _MODULES = (
     "sampling",
     "diagnostics",
     "checks",
+    "energies",
+    "manifold",
+    "annealing",
     "plotting",
     "widgets",
 )

@@ -21,7 +21,7 @@ Result 6 of the book (chapter "Score matching and energies") in numbers:
 - checks of these claims, each returning a :class:`raetut.checks.CheckResult`.
 
 A tied auto-encoder ``r(x) = W^T h(W x + b) + c`` has ``r(x) - x = grad F(x)`` with
-``F`` given by :meth:`raetut.Autoencoder.energy`; an untied one need not be a
+``F`` given by :meth:`raetut.models.Autoencoder.energy`; an untied one need not be a
 gradient field.
 """
 
@@ -201,7 +201,7 @@ def field_jacobian(field, X):
     ----------
     field : callable
         ``X (n, d) -> (n, d)``, written with ``autograd.numpy`` (for example a
-        trained model's reconstruction or :func:`raetut.dae_optimum`).
+        trained model's reconstruction or :func:`raetut.optimal.dae_optimum`).
     X : array_like, shape (n, d)
 
     Returns
@@ -779,8 +779,8 @@ def check_energy_gradient(reconstruct, energy, X, claim="r(x) - x = grad F(x)"):
     """Check that ``r(x) - x`` is the gradient of the energy ``F`` at the points ``X``.
 
     ``grad F`` by autograd. Measured: ``max |grad F - (r - x)| / max |r - x|``;
-    expected 0 within :data:`ROUNDOFF_TOLERANCE`, since for a tied auto-encoder and
-    its :meth:`raetut.Autoencoder.energy` the two sides are the same sums evaluated
+    expected 0 within ``ROUNDOFF_TOLERANCE``, since for a tied auto-encoder and
+    its :meth:`raetut.models.Autoencoder.energy` the two sides are the same sums evaluated
     in a different order.
 
     Parameters
@@ -815,7 +815,7 @@ def check_gradient_field(J, claim="Jacobian symmetric (gradient field)", toleran
     """Check that Jacobians are symmetric: ``||J - J^T||_F / ||J||_F`` (aggregate) is 0.
 
     Measured: :func:`jacobian_asymmetry` over all points; expected 0 within
-    :data:`ROUNDOFF_TOLERANCE` by default (a field that is a gradient by construction,
+    ``ROUNDOFF_TOLERANCE`` by default (a field that is a gradient by construction,
     such as a tied auto-encoder or ``x + sigma^2 grad log p_sigma``, is symmetric up to
     rounding).
 
@@ -826,7 +826,7 @@ def check_gradient_field(J, claim="Jacobian symmetric (gradient field)", toleran
     claim : str
         Text of the claim in the result.
     tolerance : float, optional
-        Accepted asymmetry; default :data:`ROUNDOFF_TOLERANCE`.
+        Accepted asymmetry; default ``ROUNDOFF_TOLERANCE``.
 
     Returns
     -------
@@ -849,7 +849,7 @@ def check_dae_score_matching_1d(reconstruct, derivative, density, sigma, grid=No
     Both sides by quadrature (:func:`dae_score_matching_terms_1d`). Measured: the
     larger of the relative differences between ``L_DAE`` and the score-matching form
     and between ``L_DAE`` and the Fisher form; expected 0 within
-    :data:`QUADRATURE_TOLERANCE`. With ``smoothed=False`` the score-matching
+    ``QUADRATURE_TOLERANCE``. With ``smoothed=False`` the score-matching
     expectations are taken under ``p`` instead of ``p_sigma`` (a negative control: it
     must fail).
 
