@@ -133,6 +133,31 @@ def test_every_chapter_is_downloadable_as_a_notebook(book_build):
         assert f"{Path(page).name}.ipynb" in html, f"{page}.html has no link to its .ipynb"
 
 
+PAGE_BUDGET_BYTES = 3_000_000
+
+
+def page_weight(page):
+    """Bytes a reader downloads for a page's own content: its HTML and its images."""
+    html_path = HTML / (page + ".html")
+    html = html_path.read_text()
+    images = set(re.findall(r'src="([^"]+\.(?:png|jpe?g|svg|gif))"', html))
+    size = len(html.encode())
+    for src in images:
+        target = (html_path.parent / src).resolve()
+        assert target.exists(), f"{page}: image {src} is missing"
+        size += target.stat().st_size
+    return size
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("page", toc_files())
+def test_pages_stay_light(book_build, page):
+    assert book_build.returncode == 0
+    weight = page_weight(page)
+    print(f"{page}: {weight / 1e6:.2f} MB")
+    assert weight < PAGE_BUDGET_BYTES, f"{page} weighs {weight / 1e6:.2f} MB"
+
+
 # --- browser tests --------------------------------------------------------------------------
 
 
