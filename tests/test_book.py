@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import yaml
+from book_toc import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
@@ -44,25 +44,6 @@ HARMLESS_CONSOLE = [
 ]
 # stderr lines of the build that are not Sphinx warnings.
 NOT_WARNINGS = [re.compile(r"Kernel is running over TCP without encryption")]
-
-
-def toc_files():
-    """The pages listed in _toc.yml, in reading order, without extension."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return files
 
 
 def notebook_pages():

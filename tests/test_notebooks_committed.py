@@ -8,28 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
+from book_toc import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-def toc_entries():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc)
-    return found
 
 
 def test_there_are_chapters():
@@ -37,7 +19,7 @@ def test_there_are_chapters():
 
 
 def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists():
-    entries = toc_entries()
+    entries = toc_files()
     names = {f"notebooks/{p.stem}" for p in NOTEBOOKS}
     listed = {e for e in entries if e.startswith("notebooks/")}
     assert names == listed, (
