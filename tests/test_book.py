@@ -81,9 +81,9 @@ def build_problems(proc):
 @pytest.mark.book
 def test_book_builds_with_warnings_as_errors(book_build):
     problems = build_problems(book_build)
+    assert not problems, "build printed warnings or errors:\n" + "\n".join(problems)
     tail = "\n".join((book_build.stdout + book_build.stderr).splitlines()[-40:])
     assert book_build.returncode == 0, f"jupyter-book build failed:\n{tail}"
-    assert not problems, "build printed warnings:\n" + "\n".join(problems)
     print(f"book built in {book_build.wall_time:.1f} s")
 
 
