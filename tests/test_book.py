@@ -261,7 +261,7 @@ def test_internal_links_resolve(browser, site, page):
 def test_math_renders(browser, site, page):
     visit = PageVisit(browser, page_url(site, page))
     try:
-        visit.page.wait_for_selector("mjx-container", timeout=20_000)
+        visit.page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
         rendered = visit.page.evaluate("document.querySelectorAll('mjx-container').length")
         raw = visit.page.evaluate(UNRENDERED_MATH_JS)
     finally:
