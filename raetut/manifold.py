@@ -63,6 +63,7 @@ __all__ = [
     "relative_errors",
     "far_field_error",
     "attractors_1d",
+    "pointing_fraction",
     "dae_optimum_jacobian",
     "finite_difference_jacobian",
     "jacobian_eigen",
@@ -468,6 +469,30 @@ def attractors_1d(reconstruct, lower, upper, n_grid=20001, return_repellers=Fals
 
 
 # ---------------------------------------------------------------- Jacobians, tangents
+
+
+def pointing_fraction(field, directions):
+    """Fraction of points where a field points along given directions (positive dot product).
+
+    E.g. with ``directions = nearest curve point - x``: how often ``r(x) - x`` points
+    toward the curve; with tangents oriented toward higher density: how often the field
+    moves points along the curve toward higher density.
+
+    Parameters
+    ----------
+    field, directions : array_like, shape (n, d)
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    field = as_points(field, "field")
+    directions = as_points(directions, "directions", dim=field.shape[1])
+    if directions.shape != field.shape:
+        raise ValueError(f"directions must have the shape of field, {field.shape}; "
+                         f"got {directions.shape}")
+    return float(np.mean(np.sum(field * directions, axis=1) > 0))
 
 
 def dae_optimum_jacobian(density, sigma):

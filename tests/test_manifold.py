@@ -253,3 +253,10 @@ def test_exact_optimum_follows_the_spiral(spiral, rng):
     w2 = spiral.width**2
     assert np.median(analysis.across) == pytest.approx(w2 / (w2 + sigma**2), abs=0.02)
     assert np.median(analysis.along) > 0.95
+
+
+def test_pointing_fraction():
+    field = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [1.0, 1.0]])
+    assert manifold.pointing_fraction(field, np.tile([1.0, 0.0], (4, 1))) == 0.5
+    with pytest.raises(ValueError, match="directions"):
+        manifold.pointing_fraction(field, np.ones((3, 2)))
