@@ -1002,8 +1002,8 @@ def check_eigenvalues(analysis, which, expected, tolerance, label):
     along = float(np.median(analysis.along))
     across = float(np.median(analysis.across))
     measured = {"along": along, "across": across, "gap": along - across}[which]
-    names = {"along": "median stretch along t^T J t", "across": "median stretch across",
-             "gap": "median along - median across"}
+    names = {"along": "median stretch along the curve", "across": "median stretch across it",
+             "gap": "median stretch along - across"}
     return CheckResult(
         f"{label}: {names[which]}", measured, expected, tolerance,
         bool(abs(measured - expected) <= tolerance),
