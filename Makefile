@@ -14,7 +14,7 @@ MATHJAX := vendor_static/mathjax/tex-mml-chtml.js
 # products of training several times slower when anything else is running.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
-NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=300
 
 .PHONY: book test lint unit nbval verify page vendor clean help
 
