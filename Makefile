@@ -16,10 +16,11 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=300
 
-.PHONY: book test lint unit nbval verify page vendor clean help
+.PHONY: book execute test lint unit nbval verify page vendor clean help
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes the notebooks, cached)"
+	@echo "make execute only execute the chapters (one per core) into the build's cache"
 	@echo "make test    lint, unit and property tests, nbval, book build with -W, browser tests"
 	@echo "make unit    only the raetut tests"
 	@echo "make nbval   only the notebook validation"
@@ -49,11 +50,16 @@ $(CACHE_STAMP): $(wildcard raetut/*.py)
 	rm -rf _build/.jupyter_cache
 	@mkdir -p _build && touch $(CACHE_STAMP)
 
-book: $(STAMP) $(MATHJAX) $(CACHE_STAMP)
+# Jupyter Book executes notebooks one after another; this executes the chapters side by
+# side, one per core, into the cache that the build then reads.
+execute: $(STAMP) $(CACHE_STAMP)
+	$(PY) tools/execute_notebooks.py
+
+book: $(STAMP) $(MATHJAX) execute
 	$(VENV)/bin/jupyter-book build . --keep-going
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check raetut tests benchmarks
+	$(VENV)/bin/ruff check raetut tests benchmarks tools
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not book and not browser"
@@ -61,7 +67,7 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks
 
-test: $(STAMP) $(MATHJAX) $(CACHE_STAMP) lint
+test: $(STAMP) $(MATHJAX) lint execute
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 verify: $(STAMP)

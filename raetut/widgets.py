@@ -179,6 +179,11 @@ def live_slider(
 ):
     """A live ipywidgets slider that redraws ``draw(fig, value)`` in a Jupyter kernel.
 
+    The figure is shown as an ``ipywidgets.Image`` whose PNG is replaced when the
+    slider moves. (An ``Output`` widget would be simpler, but a notebook executed
+    headless by nbclient, as the book build does, can then stall: nbclient answers
+    every output captured by an ``Output`` widget with a message to the kernel.)
+
     Parameters
     ----------
     draw : callable
@@ -198,8 +203,10 @@ def live_slider(
 
     Returns
     -------
-    ipywidgets.interactive
-        The slider and its output area; display it as a cell's output.
+    ipywidgets.VBox
+        The slider (``children[0]``), the figure (``children[1]``) and a line that
+        reports an error raised by ``draw`` (``children[2]``); display it as a
+        cell's output.
     """
     check_callable(draw, "draw")
     values = _check_values(values)
@@ -215,8 +222,6 @@ def live_slider(
         index = matches[0]
 
     import ipywidgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
     # Index-valued options: values such as arrays need not be hashable or comparable.
     options = [(text, i) for i, text in enumerate(texts)]
@@ -228,16 +233,39 @@ def live_slider(
         style={"description_width": "initial"},
         layout=ipywidgets.Layout(width="60%"),
     )
+    image = ipywidgets.Image(format="png", value=_render_png(draw, values[index],
+                                                             _title(label, texts[index]),
+                                                             figsize, dpi))
+    status = ipywidgets.Label(value="")
 
-    def update(i):
-        fig = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
+    def redraw(change):
+        i = change["new"]
         try:
-            _draw_frame(draw, fig, values[i], _title(label, texts[i]))
-            display(fig)
-        finally:
-            plt.close(fig)
+            image.value = _render_png(draw, values[i], _title(label, texts[i]), figsize, dpi)
+            status.value = ""
+        except Exception as exc:  # shown beside the slider: a callback has no cell output
+            status.value = f"draw failed for {_title(label, texts[i])}: {exc!r}"
 
-    return ipywidgets.interactive(update, i=slider)
+    slider.observe(redraw, names="value")
+    return ipywidgets.VBox([slider, image, status])
+
+
+def _render_png(draw, value, title, figsize, dpi):
+    """One frame ``draw(fig, value)`` as PNG bytes (same layout as the static frames)."""
+    import io
+
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
+    try:
+        _draw_frame(draw, fig, value, title)
+        buffer = io.BytesIO()
+        with mpl.rc_context({"savefig.bbox": "standard"}):
+            fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
 
 
 def _same(a, b):

@@ -249,6 +249,43 @@ def test_live_slider_has_one_option_per_value():
     assert calls[-1] == 0.2
 
 
+def test_live_slider_shows_a_new_png_when_moved():
+    widget = widgets.live_slider(_draw_sine([]), [1.0, 5.0], label="k")
+    slider, image, status = widget.children
+    first = bytes(image.value)
+    assert first.startswith(b"\x89PNG")
+    slider.value = 1
+    assert bytes(image.value).startswith(b"\x89PNG")
+    assert bytes(image.value) != first
+    assert status.value == ""
+
+
+def test_live_slider_reports_a_failing_draw_beside_the_slider():
+    def draw(fig, value):
+        if value > 1:
+            raise RuntimeError("no frame for this value")
+        fig.add_subplot().plot([0, value])
+
+    widget = widgets.live_slider(draw, [1.0, 2.0], label="k")
+    slider, image, status = widget.children
+    before = bytes(image.value)
+    slider.value = 1
+    assert "no frame for this value" in status.value and "k = 2" in status.value
+    assert bytes(image.value) == before
+    slider.value = 0
+    assert status.value == ""
+
+
+def test_live_slider_sends_no_output_widget_traffic():
+    # Output widgets make nbclient (the book build) answer each captured output with a
+    # message to the kernel, which can stall a headless execution.
+    import ipywidgets
+
+    widget = widgets.live_slider(_draw_sine([]), [1.0, 2.0])
+    assert not any(isinstance(child, ipywidgets.Output) for child in widget.children)
+    plt.close("all")
+
+
 @pytest.mark.parametrize("builder", [widgets.static_slider, widgets.live_slider])
 def test_widgets_reject_bad_input(builder):
     draw = _draw_sine([])
