@@ -25,7 +25,7 @@ with ``p_sigma = p * N(0, sigma^2 I)``. Hence:
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate, optimize
+from scipy import integrate
 
 from ._validation import (
     as_finite_array,
@@ -39,6 +39,8 @@ from ._validation import (
 from .checks import CheckResult
 from .densities import GaussianMixture
 from .diagnostics import effective_sample_size, ks_distance
+from .energies import curl_2d
+from .manifold import attractors_1d
 from .optimal import dae_optimum
 from .sampling import unadjusted_langevin
 
@@ -487,10 +489,11 @@ def implied_cdf_1d(reconstruct, sigma, lower, upper, n_grid=4001):
 def fixed_points_1d(reconstruct, lower, upper, n_grid=20001):
     """Zeros of ``r(x) - x`` in 1-D: attractors and repellers of the field.
 
-    Sign changes on a uniform grid, each refined by Brent's method. Where ``r - x``
-    goes from + to - the field points towards the zero from both sides (an attractor:
-    a local maximum of the implied density :func:`implied_log_density_1d`); from - to +
-    it points away (a repeller: a local minimum).
+    Where ``r - x`` goes from + to - the field points towards the zero from both sides
+    (an attractor: a local maximum of the implied density
+    :func:`implied_log_density_1d`); from - to + it points away (a repeller: a local
+    minimum). Found by :func:`raetut.manifold.attractors_1d` (sign changes on a uniform
+    grid, refined by bisection).
 
     Parameters
     ----------
@@ -507,22 +510,7 @@ def fixed_points_1d(reconstruct, lower, upper, n_grid=20001):
     repellers : ndarray, shape (b,)
         Both increasing.
     """
-    check_callable(reconstruct, "reconstruct")
-    lower = float(as_finite_array(lower, "lower", ndim=0))
-    upper = float(as_finite_array(upper, "upper", ndim=0))
-    if not upper > lower:
-        raise ValueError(f"upper must be > lower={lower}; got {upper}")
-    x = np.linspace(lower, upper, positive_int(n_grid, "n_grid", minimum=3))
-    f = _field_on(reconstruct, x)
-
-    def field(t):
-        return float(_field_on(reconstruct, np.array([t]))[0])
-
-    attractors, repellers = [], []
-    for i in np.flatnonzero(f[:-1] * f[1:] < 0):
-        root = optimize.brentq(field, x[i], x[i + 1], xtol=1e-12)
-        (attractors if f[i] > 0 else repellers).append(root)
-    return np.array(attractors, dtype=float), np.array(repellers, dtype=float)
+    return attractors_1d(reconstruct, lower, upper, n_grid=n_grid, return_repellers=True)
 
 
 def closed_loop_log_ratio(log_ratio, vertices):
@@ -563,9 +551,10 @@ def closed_loop_log_ratio(log_ratio, vertices):
 
 
 def field_curl_2d(jacobian):
-    """The curl ``d r_2 / d x_1 - d r_1 / d x_2`` of a 2-D map from its Jacobian.
+    """The curl ``d r_2 / d x_1 - d r_1 / d x_2`` of a 2-D map, as a function of the points.
 
-    The curl of ``r(x) - x`` is the same, since ``x`` is a gradient.
+    The curl of ``r(x) - x`` is the same, since ``x`` is a gradient. Evaluates
+    :func:`raetut.energies.curl_2d` on ``jacobian(X)``.
 
     Parameters
     ----------
@@ -584,7 +573,7 @@ def field_curl_2d(jacobian):
         J = np.asarray(jacobian(X), dtype=float)
         if J.shape != (X.shape[0], 2, 2):
             raise ValueError(f"jacobian must return shape {(X.shape[0], 2, 2)}; got {J.shape}")
-        return J[:, 1, 0] - J[:, 0, 1]
+        return curl_2d(J)
 
     return curl
 

@@ -213,7 +213,7 @@ def test_fixed_points_are_the_critical_points_of_p_sigma(mixture_1d):
     np.testing.assert_allclose(repellers, antimodes, atol=1e-9)
     with pytest.raises(ValueError, match="upper must be > lower"):
         an.fixed_points_1d(lambda X: X, 1.0, 0.0)
-    with pytest.raises(ValueError, match="reconstruct must return shape"):
+    with pytest.raises(ValueError, match=r"reconstruct\(X\) must return shape"):
         an.fixed_points_1d(lambda X: X[:, 0], -1.0, 1.0)
 
 
