@@ -233,9 +233,12 @@ def live_slider(
         style={"description_width": "initial"},
         layout=ipywidgets.Layout(width="60%"),
     )
-    image = ipywidgets.Image(format="png", value=_render_png(draw, values[index],
-                                                             _title(label, texts[index]),
-                                                             figsize, dpi))
+    # The frame's own width in pixels: an Image widget would otherwise stretch to the cell.
+    image = ipywidgets.Image(
+        format="png",
+        value=_render_png(draw, values[index], _title(label, texts[index]), figsize, dpi),
+        width=str(round(figsize[0] * dpi)),
+    )
     status = ipywidgets.Label(value="")
 
     def redraw(change):
