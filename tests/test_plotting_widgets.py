@@ -250,8 +250,9 @@ def test_live_slider_has_one_option_per_value():
 
 
 def test_live_slider_shows_a_new_png_when_moved():
-    widget = widgets.live_slider(_draw_sine([]), [1.0, 5.0], label="k")
+    widget = widgets.live_slider(_draw_sine([]), [1.0, 5.0], label="k", figsize=(5, 3), dpi=90)
     slider, image, status = widget.children
+    assert image.width == "450"  # shown at the frame's own size, not stretched to the cell
     first = bytes(image.value)
     assert first.startswith(b"\x89PNG")
     slider.value = 1
