@@ -1,4 +1,4 @@
-"""The pages of the book, read from _toc.yml (shared by the book and notebook tests)."""
+"""The pages of the book, read from _toc.yml (for the tests and tools/execute_notebooks.py)."""
 
 from pathlib import Path
 

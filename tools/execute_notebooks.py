@@ -21,26 +21,13 @@ from jupyter_cache.executors import load_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
+sys.path.insert(0, str(ROOT / "tests"))
+from book_toc import toc_files  # noqa: E402  (the one reader of _toc.yml)
 
 
 def chapters():
     """The notebooks listed in _toc.yml, in reading order, as absolute paths."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            entry = node.get("file")
-            if entry and (ROOT / (entry + ".ipynb")).exists():
-                found.append(str(ROOT / (entry + ".ipynb")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return found
+    return [str(ROOT / (f + ".ipynb")) for f in toc_files() if (ROOT / (f + ".ipynb")).exists()]
 
 
 def main():
