@@ -13,6 +13,7 @@ A value may be anything ``draw`` understands, e.g. a pair ``(sigma, n)``; give
 imported inside the functions.
 """
 
+import io
 import numbers
 import re
 
@@ -255,15 +256,13 @@ def live_slider(
 
 def _render_png(draw, value, title, figsize, dpi):
     """One frame ``draw(fig, value)`` as PNG bytes (same layout as the static frames)."""
-    import io
-
     import matplotlib as mpl
     import matplotlib.pyplot as plt
 
+    buffer = io.BytesIO()
     fig = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
     try:
         _draw_frame(draw, fig, value, title)
-        buffer = io.BytesIO()
         with mpl.rc_context({"savefig.bbox": "standard"}):
             fig.savefig(buffer, format="png", dpi=dpi)
     finally:

@@ -284,7 +284,6 @@ def test_live_slider_sends_no_output_widget_traffic():
 
     widget = widgets.live_slider(_draw_sine([]), [1.0, 2.0])
     assert not any(isinstance(child, ipywidgets.Output) for child in widget.children)
-    plt.close("all")
 
 
 @pytest.mark.parametrize("builder", [widgets.static_slider, widgets.live_slider])
