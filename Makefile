@@ -46,7 +46,7 @@ vendor: $(MATHJAX)
 # The execution cache is keyed on the notebooks' code only; the notebooks also depend on
 # raetut, so a change to the package invalidates the cache.
 CACHE_STAMP := _build/.raetut-cache-stamp
-$(CACHE_STAMP): $(wildcard raetut/*.py)
+$(CACHE_STAMP): $(wildcard raetut/*.py raetut/checks/*.py)
 	rm -rf _build/.jupyter_cache
 	@mkdir -p _build && touch $(CACHE_STAMP)
 

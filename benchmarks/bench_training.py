@@ -46,8 +46,8 @@ def measure(dim, n_hidden, rng):
         # the model validates the points and the parameters.
         as_points(X)
         np.all(np.isfinite(noise))
-        model._points(X)
-        model._params(params)
+        model.check_points(X)
+        model.check_params(params)
 
     t_check = time_call(input_checks, 50)
     start = time.perf_counter()

@@ -126,3 +126,78 @@ def one_of(value, name, options):
     if value not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}; got {value!r}")
     return value
+
+
+def as_jacobians(J, name="J"):
+    """Return ``J`` as a finite float array of square matrices, shape (n, d, d)."""
+    J = as_finite_array(J, name)
+    if J.ndim != 3 or J.shape[1] != J.shape[2]:
+        raise ValueError(f"{name} must have shape (n, d, d); got shape {J.shape}")
+    return J
+
+
+def as_chains(chains, name="chains", dim=None):
+    """Return ``chains`` as a finite float array of shape (n_steps, n_chains, d)."""
+    chains = as_finite_array(chains, name, ndim=3)
+    if dim is not None and chains.shape[2] != dim:
+        raise ValueError(
+            f"{name} must have shape (n_steps, n_chains, {dim}); got shape {chains.shape}"
+        )
+    return chains
+
+
+def values_on_grid(values, m, name):
+    """Finite values on a 1-D grid of ``m`` points as shape (m,), accepting (m,) or (m, 1)."""
+    values = as_finite_array(values, name)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.shape != (m,):
+        raise ValueError(
+            f"{name} must have shape ({m},) or ({m}, 1) to match the grid; got shape {values.shape}"
+        )
+    return values
+
+
+def call_checked(f, X, name, shape=None):
+    """Call a user function on ``X`` and check what it returns.
+
+    Parameters
+    ----------
+    f : callable
+        The user's function, called as ``f(X)``.
+    X : ndarray
+        Its input (points of shape (n, d), or grid values).
+    name : str
+        The argument name of ``f``, used in error messages.
+    shape : tuple of int, optional
+        Required shape of the output; default ``X.shape``.
+
+    Returns
+    -------
+    ndarray of float
+        ``f(X)``, finite, of the required shape.
+
+    Raises
+    ------
+    ValueError
+        If the output has the wrong shape or holds NaN or infinite values; the message
+        names ``f`` and the first offending input.
+    """
+    shape = np.shape(X) if shape is None else tuple(shape)
+    try:
+        out = np.asarray(f(X), dtype=float)
+    except (TypeError, ValueError) as exc:
+        if not callable(f):
+            raise TypeError(f"{name} must be callable; got {type(f).__name__}") from exc
+        raise
+    if out.shape != shape:
+        raise ValueError(f"{name}(X) must return shape {shape}; got shape {out.shape}")
+    bad = ~np.isfinite(out)
+    if np.any(bad):
+        index = np.argwhere(bad)[0]
+        row = int(index[0]) if out.ndim and len(index) else 0
+        where = np.asarray(X)[row] if np.ndim(X) else X
+        raise ValueError(
+            f"{name} returned a non-finite value ({out[tuple(index)]}) at input {where}"
+        )
+    return out

@@ -24,6 +24,7 @@ rule. They are accurate to many digits, so differences between criteria of order
 import autograd.numpy as anp
 import numpy as np
 
+from ._grid import trapezoid
 from ._validation import (
     as_points,
     check_callable,
@@ -33,7 +34,9 @@ from ._validation import (
     one_of,
     positive_int,
     positive_scalar,
+    values_on_grid,
 )
+from .densities import check_mixture
 
 __all__ = [
     "reconstruction_error",
@@ -44,6 +47,10 @@ __all__ = [
     "quadrature_weights",
     "dae_loss_quadrature",
     "rcae_loss_quadrature",
+    "rcae_score_matching_terms",
+    "smoothed_grid_1d",
+    "dae_score_matching_terms_1d",
+    "score_matching_quadrature_1d",
 ]
 
 
@@ -337,3 +344,182 @@ def rcae_loss_quadrature(reconstruct, jacobian_sq_norm, density, lam, grid, rule
     R = _evaluate(reconstruct, X, "reconstruct", grid.size, 1)
     penalty = _evaluate_rows(jacobian_sq_norm, X, "jacobian_sq_norm", grid.size)
     return anp.sum(weights_x * p * ((R[:, 0] - grid) ** 2 + lam * penalty))
+
+
+def rcae_score_matching_terms(psi, psi_jacobian, divergence, X, lam):
+    """The terms of ``L_rCAE(x + lam psi) = lam d + 2 lam^2 J_SM(psi) + lam^3 E||grad psi||_F^2``.
+
+    Every expectation is the average over the rows of ``X``; the identity is exact on
+    any sample (it is algebra, not integration by parts).
+
+    Parameters
+    ----------
+    psi : callable
+        ``X (n, d) -> (n, d)``.
+    psi_jacobian : callable
+        ``X -> (n, d, d)``.
+    divergence : callable
+        ``X -> (n,)``, the trace of ``psi_jacobian``.
+    X : array_like, shape (n, d)
+    lam : float
+        > 0.
+
+    Returns
+    -------
+    dict
+        ``rcae`` (the left side, from :func:`raetut.criteria.rcae_loss`), ``constant``
+        (``lam d``), ``score_matching`` (``2 lam^2 J_SM``), ``regulariser``
+        (``lam^3 E||grad psi||_F^2``), ``j_sm`` (``J_SM(psi)``) and ``jacobian_sq``
+        (``E||grad psi||_F^2``), all floats.
+    """
+    check_callable(psi, "psi")
+    check_callable(psi_jacobian, "psi_jacobian")
+    check_callable(divergence, "divergence")
+    X = as_points(X)
+    lam = positive_scalar(lam, "lam")
+    n, d = X.shape
+    J = np.asarray(psi_jacobian(X), dtype=float)
+    if J.shape != (n, d, d):
+        raise ValueError(f"psi_jacobian(X) must return shape {(n, d, d)}; got {J.shape}")
+
+    def reconstruct(Z):
+        return Z + lam * psi(Z)
+
+    def reconstruct_jacobian_sq_norm(Z):
+        return np.sum((np.eye(d) + lam * J) ** 2, axis=(1, 2))
+
+    rcae = float(rcae_loss(reconstruct, reconstruct_jacobian_sq_norm, X, lam))
+    j_sm = float(score_matching_loss(psi, divergence, X))
+    jacobian_sq = float(np.mean(np.sum(J**2, axis=(1, 2))))
+    return {
+        "rcae": rcae,
+        "constant": lam * d,
+        "score_matching": 2.0 * lam**2 * j_sm,
+        "regulariser": lam**3 * jacobian_sq,
+        "j_sm": j_sm,
+        "jacobian_sq": jacobian_sq,
+    }
+
+
+def smoothed_grid_1d(density, sigma, n_grid):
+    """Uniform grid reaching 12 standard deviations of ``p_sigma`` beyond every component."""
+    sd = np.sqrt(density.covariances[:, 0, 0] + sigma**2)
+    lower = float(np.min(density.means[:, 0] - 12.0 * sd))
+    upper = float(np.max(density.means[:, 0] + 12.0 * sd))
+    return np.linspace(lower, upper, n_grid)
+
+
+def dae_score_matching_terms_1d(reconstruct, derivative, density, sigma, grid=None, n_grid=4001,
+                                n_hermite=80):
+    """Both sides of ``L_DAE(r) = sigma^2 + 2 sigma^4 J_SM^{p_sigma}(psi)`` in 1-D, by quadrature.
+
+    With ``psi = (r - x) / sigma^2`` and ``J_SM^{q}(psi) = E_{x ~ q}[psi^2 / 2 + psi']``,
+    Vincent's denoising score matching gives, for ``d = 1``,
+
+    ``L_DAE(r) = sigma^4 E_{p_sigma}(psi - s_sigma)^2 + sigma^2 - sigma^4 E_{p_sigma} s_sigma^2
+    = sigma^2 + 2 sigma^4 J_SM^{p_sigma}(psi)``,
+
+    where ``s_sigma`` is the score of ``p_sigma``. The left side is
+    :func:`raetut.criteria.dae_loss_quadrature` (Gauss-Hermite in the noise); the
+    expectations over ``p_sigma`` are trapezoid sums on ``grid``.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``r(X) -> (n, 1)`` for ``X`` of shape (n, 1).
+    derivative : callable
+        ``X -> (n,)``, ``r'(x)``.
+    density : GaussianMixture
+        1-D data density ``p``.
+    sigma : float
+        Noise level, > 0.
+    grid : array_like, shape (m,), optional
+        Quadrature nodes; default ``n_grid`` points reaching 12 standard deviations of
+        ``p_sigma`` beyond every component.
+    n_grid : int
+        Number of grid points when ``grid`` is not given.
+    n_hermite : int
+        Gauss-Hermite nodes for the noise.
+
+    Returns
+    -------
+    dict
+        ``dae`` (the left side), ``score_matching_form`` (``sigma^2 + 2 sigma^4 J_SM``),
+        ``fisher_form`` (``sigma^4 E(psi - s_sigma)^2 + sigma^2 - sigma^4 E s_sigma^2``),
+        ``j_sm`` and ``fisher`` (``E_{p_sigma}(psi - s_sigma)^2``), all floats.
+    """
+    check_callable(reconstruct, "reconstruct")
+    check_callable(derivative, "derivative")
+    density = check_mixture(density, dim=1)
+    sigma = positive_scalar(sigma, "sigma")
+    n_hermite = positive_int(n_hermite, "n_hermite")
+    if grid is None:
+        grid = smoothed_grid_1d(density, sigma, positive_int(n_grid, "n_grid", minimum=3))
+    grid = increasing_grid(grid, "grid")
+    X = grid[:, None]
+    smooth = density.smoothed(sigma)
+    p_sigma = smooth.prob(X)
+    s_sigma = smooth.score(X)[:, 0]
+    R = np.asarray(reconstruct(X), dtype=float)
+    if R.shape != X.shape:
+        raise ValueError(f"reconstruct(X) must return shape {X.shape}; got {R.shape}")
+    psi = (R[:, 0] - grid) / sigma**2
+    div = (values_on_grid(derivative(X), grid.size, "derivative(X)") - 1.0) / sigma**2
+    dae = float(dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite))
+    j_sm = trapezoid(p_sigma * (0.5 * psi**2 + div), grid)
+    fisher = trapezoid(p_sigma * (psi - s_sigma) ** 2, grid)
+    score_sq = trapezoid(p_sigma * s_sigma**2, grid)
+    return {
+        "dae": dae,
+        "score_matching_form": sigma**2 + 2.0 * sigma**4 * j_sm,
+        "fisher_form": sigma**4 * fisher + sigma**2 - sigma**4 * score_sq,
+        "j_sm": j_sm,
+        "fisher": fisher,
+    }
+
+
+def score_matching_quadrature_1d(psi, divergence, density, grid):
+    """Hyvarinen's objective under a 1-D density, ``J_SM(psi) = integral p (psi^2 / 2 + psi')``.
+
+    The population value, by the trapezoid rule on ``grid`` (which must cover the mass
+    of ``p``), to compare with the average over a training sample. For any ``psi``,
+    ``J_SM(psi) >= -E_p[s^2] / 2``, with equality only at the score ``s`` itself.
+
+    With ``divergence=None`` the integrated-by-parts form ``integral p (psi^2 / 2 - s psi)``
+    is used (``s`` the score of ``density``): it needs no derivative of ``psi``, so it
+    stays accurate when ``psi`` has steps narrower than the grid spacing.
+
+    Parameters
+    ----------
+    psi : callable
+        ``X (m, 1) -> (m, 1)``.
+    divergence : callable or None
+        ``X (m, 1) -> (m,)``, ``psi'``; or None for the integrated-by-parts form.
+    density : object
+        A 1-D density with ``prob(X) -> (m,)`` (and ``score(X) -> (m, 1)`` when
+        ``divergence`` is None).
+    grid : array_like, shape (m,)
+        Strictly increasing nodes.
+
+    Returns
+    -------
+    float
+    """
+    check_callable(psi, "psi")
+    if divergence is not None:
+        check_callable(divergence, "divergence")
+    grid = increasing_grid(grid, "grid")
+    if not callable(getattr(density, "prob", None)) or getattr(density, "dim", 1) != 1:
+        raise TypeError(f"density must be a 1-D density with prob(X); got {type(density).__name__}")
+    X = grid[:, None]
+    p = values_on_grid(density.prob(X), grid.size, "density.prob(X)")
+    values = values_on_grid(psi(X), grid.size, "psi(X)")
+    if divergence is None:
+        if not callable(getattr(density, "score", None)):
+            raise TypeError("density must have score(X) when divergence is None")
+        score = values_on_grid(density.score(X), grid.size, "density.score(X)")
+        return trapezoid(p * (0.5 * values**2 - score * values), grid)
+    div = values_on_grid(divergence(X), grid.size, "divergence(X)")
+    return trapezoid(p * (0.5 * values**2 + div), grid)
+
+

@@ -54,7 +54,7 @@ _WEIGHT_SUM_TOL = 1e-8
 _SYMMETRY_RTOL = 1e-10
 
 
-def _eval_points(X, dim, name="X"):
+def eval_points(X, dim, name="X"):
     """Validate points; pass autograd tracers through with a shape check only."""
     if isinstance(X, Box):
         shape = anp.shape(X)
@@ -223,7 +223,7 @@ class GaussianMixture:
         -------
         ndarray, shape (n,)
         """
-        X = _eval_points(X, self.dim)
+        X = eval_points(X, self.dim)
         return _logsumexp_rows(self._joint_log(X))
 
     def prob(self, X):
@@ -259,7 +259,7 @@ class GaussianMixture:
         -------
         ndarray, shape (n, d)
         """
-        X = _eval_points(X, self.dim)
+        X = eval_points(X, self.dim)
         gamma, g = self._responsibilities_and_scores(X)
         return anp.matmul(gamma[:, None, :], g)[:, 0, :]
 
@@ -727,3 +727,14 @@ def critical_points_1d(density, lower, upper, n_grid=20001):
         elif values[i - 1] < 0 < values[i + 1]:
             antimodes.append(x[i])
     return np.sort(np.array(modes, dtype=float)), np.sort(np.array(antimodes, dtype=float))
+
+
+def check_mixture(density, name="density", dim=None):
+    """Check that ``density`` is a :class:`GaussianMixture` (of dimension ``dim``) and return it."""
+    if not isinstance(density, GaussianMixture):
+        raise TypeError(f"{name} must be a raetut.GaussianMixture; got {type(density).__name__}")
+    if dim is not None and density.dim != dim:
+        raise TypeError(
+            f"{name} must be a {dim}-D raetut.GaussianMixture; got one of dimension {density.dim}"
+        )
+    return density

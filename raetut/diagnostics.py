@@ -13,7 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._validation import as_finite_array, as_points, check_callable, positive_int, positive_scalar
+from . import criteria
+from ._grid import trapezoid
+from ._validation import (
+    as_chains,
+    as_finite_array,
+    as_points,
+    call_checked,
+    check_callable,
+    increasing_grid,
+    nonnegative_scalar,
+    positive_int,
+    positive_scalar,
+    values_on_grid,
+)
+from .criteria import dae_loss_quadrature
+from .densities import check_mixture
+from .optimal import dae_optimum
 
 __all__ = [
     "PowerLawFit",
@@ -25,6 +41,24 @@ __all__ = [
     "energy_distance",
     "mmd",
     "effective_sample_size",
+    "weighted_score_error",
+    "total_variation_1d",
+    "kl_divergence_1d",
+    "mass_outside_1d",
+    "score_error_1d",
+    "dae_estimation_error_scale",
+    "far_from_data",
+    "relative_errors",
+    "far_field_error",
+    "mode_fractions",
+    "mode_effective_sample_size",
+    "mixture_cdf_1d",
+    "indicator_effective_sample_size",
+    "ks_tolerance",
+    "max_log_hessian_eigenvalue",
+    "log_concavity_threshold",
+    "excess_dae_loss_1d",
+    "smoothed_squared_error_1d",
 ]
 
 # Pairwise work is done in blocks of this many pairs (512 kB of float64: stays in cache).
@@ -378,3 +412,571 @@ def effective_sample_size(chains):
         ess[k] = total / tau if tau > 0 else np.inf
         ess[k] = min(ess[k], total * np.log10(total))
     return ess
+
+
+def weighted_score_error(psi, score, weights=None):
+    """Relative weighted error of a score estimate, ``sqrt(sum w |psi - s|^2 / sum w |s|^2)``.
+
+    With ``X`` a grid and ``weights = p * (quadrature weights)`` this is the relative
+    root-mean-square error under ``p`` (the square root of a relative Fisher
+    divergence); with samples from ``p`` and no weights, its Monte-Carlo estimate.
+
+    Parameters
+    ----------
+    psi : array_like, shape (n, d)
+        The estimate at the points.
+    score : array_like, shape (n, d)
+        The reference score at the same points.
+    weights : array_like, shape (n,), optional
+        Non-negative weights, not all zero; default equal weights.
+
+    Returns
+    -------
+    float
+    """
+    psi = as_points(psi, name="psi")
+    score = as_points(score, name="score", dim=psi.shape[1])
+    if score.shape != psi.shape:
+        raise ValueError(f"score must have the shape of psi {psi.shape}; got {score.shape}")
+    if weights is None:
+        weights = np.ones(psi.shape[0])
+    weights = as_finite_array(weights, "weights", shape=(psi.shape[0],))
+    if np.any(weights < 0) or not np.any(weights > 0):
+        raise ValueError("weights must be >= 0 and not all zero")
+    denominator = float(np.sum(weights * np.sum(score**2, axis=1)))
+    if denominator == 0.0:
+        raise ValueError("score is zero wherever weights > 0: the relative error is undefined")
+    return float(np.sqrt(np.sum(weights * np.sum((psi - score) ** 2, axis=1)) / denominator))
+
+
+def _densities_on_grid(p, q, grid):
+    grid = increasing_grid(grid, "grid")
+    p = values_on_grid(p, grid.size, "p")
+    q = values_on_grid(q, grid.size, "q")
+    for name, values in (("p", p), ("q", q)):
+        if np.any(values < 0):
+            raise ValueError(f"{name} must be >= 0 (a density on the grid)")
+    return p, q, grid
+
+
+def total_variation_1d(p, q, grid):
+    """Total-variation distance ``(1/2) integral |p - q|`` of two densities on a 1-D grid.
+
+    Parameters
+    ----------
+    p, q : array_like, shape (m,)
+        Density values on the grid.
+    grid : array_like, shape (m,)
+
+    Returns
+    -------
+    float
+        Between 0 and 1 for normalised densities.
+    """
+    p, q, grid = _densities_on_grid(p, q, grid)
+    return 0.5 * trapezoid(np.abs(p - q), grid)
+
+
+def kl_divergence_1d(p, q, grid, log=False):
+    """Kullback-Leibler divergence ``integral p log(p / q)`` on a 1-D grid (trapezoid).
+
+    Parameters
+    ----------
+    p, q : array_like, shape (m,)
+        Density values on the grid, ``q > 0`` wherever ``p > 0``; or, with ``log=True``,
+        log-densities (finite), which avoids underflow in the tails.
+    grid : array_like, shape (m,)
+    log : bool
+        Whether ``p`` and ``q`` are log-densities.
+
+    Returns
+    -------
+    float
+    """
+    if log:
+        grid = increasing_grid(grid, "grid")
+        log_p = values_on_grid(p, grid.size, "p")
+        log_q = values_on_grid(q, grid.size, "q")
+        return trapezoid(np.exp(log_p) * (log_p - log_q), grid)
+    p, q, grid = _densities_on_grid(p, q, grid)
+    support = p > 0
+    if np.any(q[support] == 0):
+        raise ValueError("q must be > 0 wherever p > 0 (otherwise KL(p || q) is infinite)")
+    integrand = np.zeros_like(p)
+    integrand[support] = p[support] * (np.log(p[support]) - np.log(q[support]))
+    return trapezoid(integrand, grid)
+
+
+def mass_outside_1d(q, grid, lower, upper):
+    """Probability that a density on a 1-D grid gives to ``x < lower`` or ``x > upper``.
+
+    For example the mass that a model density puts beyond the range of its training
+    data. Trapezoid rule on the grid with the integrand set to 0 inside the interval.
+
+    Parameters
+    ----------
+    q : array_like, shape (m,)
+        Density values on the grid, >= 0.
+    grid : array_like, shape (m,)
+    lower, upper : float
+        The interval, ``lower < upper``.
+
+    Returns
+    -------
+    float
+    """
+    q, _, grid = _densities_on_grid(q, q, grid)
+    lower = float(as_finite_array(lower, "lower", ndim=0))
+    upper = float(as_finite_array(upper, "upper", ndim=0))
+    if not lower < upper:
+        raise ValueError(f"lower must be < upper; got lower={lower}, upper={upper}")
+    outside = (grid < lower) | (grid > upper)
+    return trapezoid(np.where(outside, q, 0.0), grid)
+
+
+# Points count as "where there is data" when p >= DATA_LEVEL * max p (as in raetut.checks).
+DATA_LEVEL = 1e-2
+
+
+def _data_weights(density, grid, level):
+    """Trapezoid weights times ``p`` on the grid, zero where ``p < level * max p``."""
+    p = np.asarray(density.prob(grid[:, None]), dtype=float)
+    weights = criteria.quadrature_weights(grid) * p
+    return np.where(p >= level * np.max(p), weights, 0.0)
+
+
+def _level(level):
+    level = nonnegative_scalar(level, "level")
+    if level >= 1:
+        raise ValueError(f"level must be in [0, 1); got {level}")
+    return level
+
+
+def score_error_1d(estimate, density, grid, reference=None, level=DATA_LEVEL):
+    """Relative ``p``-weighted RMS error of a score estimate where there is data.
+
+    ``sqrt(integral_D p (estimate - reference)^2) / sqrt(integral_D p s^2)`` with
+    ``D = {x : p(x) >= level * max p}`` (the maximum taken on the grid), trapezoid
+    rule on ``grid``. The denominator is always the true score ``s``, so errors
+    against different references (``s``, ``s_sigma``, an optimum) are on one scale
+    and obey the triangle inequality.
+
+    Parameters
+    ----------
+    estimate : array_like, shape (m,) or (m, 1)
+        The estimate on the grid, e.g. ``(r(x) - x) / sigma^2``.
+    density : object
+        A 1-D density with ``prob`` and ``score`` (e.g. a 1-D GaussianMixture).
+    grid : array_like, shape (m,)
+        Strictly increasing grid covering the data.
+    reference : array_like, shape (m,) or (m, 1), optional
+        What the estimate is compared with; default the score ``s`` on the grid.
+    level : float
+        Data region threshold relative to ``max p``, in [0, 1).
+
+    Returns
+    -------
+    float
+    """
+    grid = increasing_grid(grid, "grid")
+    if getattr(density, "dim", None) != 1:
+        raise TypeError("density must be a 1-D density (dim == 1) with prob and score")
+    m = grid.size
+    estimate = values_on_grid(estimate, m, "estimate")
+    score = values_on_grid(density.score(grid[:, None]), m, "density.score")
+    reference = score if reference is None else values_on_grid(reference, m, "reference")
+    weights = _data_weights(density, grid, _level(level))
+    norm = float(np.sum(weights * score**2))
+    if norm <= 0:
+        raise ValueError("the score vanishes on the data region: a relative error is undefined")
+    return float(np.sqrt(np.sum(weights * (estimate - reference) ** 2) / norm))
+
+
+def dae_estimation_error_scale(density, sigma, n_params, n_pairs, grid, level=DATA_LEVEL,
+                               n_hermite=60):
+    """The expected size of a fitted DAE's score error due to finite data.
+
+    A least-squares fit with ``k`` parameters to ``M`` input-target pairs whose
+    targets scatter with variance ``v`` around the regression function misses it
+    by about ``k v / M`` in mean square. For the DAE the regression function is
+    ``r*_sigma(x~) = E[x | x~]`` and the average scatter ``v`` is the minimum loss
+    ``L_DAE(r*_sigma)`` (about ``d sigma^2``). Dividing by ``sigma^2`` turns this into
+    a score error; this function returns it relative to the score's size,
+
+    ``sqrt(k L_DAE(r*_sigma) / M) / sigma^2 / sqrt(integral_D p s^2)``,
+
+    on the same scale as :func:`score_error_1d`. It grows like ``1 / sigma`` as the
+    noise shrinks and falls like ``1 / sqrt(M)``. Network parameters are not all
+    free (the effective number is usually below ``k``), so the scale tends to
+    overestimate the error of a well-conditioned fit; a network too small to
+    represent ``r*_sigma`` adds an approximation error it does not include.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+        1-D.
+    sigma : float
+        Corruption level, > 0.
+    n_params : int
+        Number of fitted parameters ``k``.
+    n_pairs : int
+        Number of (clean, corrupted) training pairs ``M``.
+    grid : array_like, shape (m,)
+        Quadrature nodes covering the mass of ``p``.
+    level : float
+        Data region threshold, as in :func:`score_error_1d`.
+    n_hermite : int
+        Gauss-Hermite nodes for the minimum loss.
+
+    Returns
+    -------
+    float
+    """
+    density = check_mixture(density, dim=1)
+    sigma = positive_scalar(sigma, "sigma")
+    n_params = positive_int(n_params, "n_params")
+    n_pairs = positive_int(n_pairs, "n_pairs")
+    grid = increasing_grid(grid, "grid")
+    best = criteria.dae_loss_quadrature(dae_optimum(density, sigma), density, sigma, grid,
+                                        n_hermite=positive_int(n_hermite, "n_hermite"))
+    weights = _data_weights(density, grid, _level(level))
+    score_norm = np.sqrt(np.sum(weights * density.score(grid[:, None])[:, 0] ** 2))
+    return float(np.sqrt(n_params * best / n_pairs) / sigma**2 / score_norm)
+
+
+def far_from_data(points, X, margin):
+    """Which points are farther than ``margin`` from every training point.
+
+    Parameters
+    ----------
+    points : array_like, shape (m, d)
+    X : array_like, shape (n, d)
+        The training sample.
+    margin : float
+        Distance, > 0.
+
+    Returns
+    -------
+    ndarray of bool, shape (m,)
+    """
+    points = as_points(points, "points")
+    X = as_points(X, dim=points.shape[1])
+    margin = positive_scalar(margin, "margin")
+    nearest = np.empty(points.shape[0])
+    for start in range(0, points.shape[0], 1024):
+        block = points[start : start + 1024]
+        dist2 = np.sum((block[:, None, :] - X[None, :, :]) ** 2, axis=2)
+        nearest[start : start + 1024] = np.sqrt(np.min(dist2, axis=1))
+    return nearest > margin
+
+
+def relative_errors(estimate, reference):
+    """Pointwise relative error ``||estimate - reference|| / ||reference||``.
+
+    Parameters
+    ----------
+    estimate, reference : array_like, shape (n, d)
+        ``reference`` must not vanish at any point.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    estimate = as_points(estimate, "estimate")
+    reference = as_points(reference, "reference", dim=estimate.shape[1])
+    if reference.shape != estimate.shape:
+        raise ValueError(f"reference must have the shape of estimate, {estimate.shape}; "
+                         f"got {reference.shape}")
+    size = np.linalg.norm(reference, axis=1)
+    if np.any(size == 0):
+        raise ValueError("reference vanishes at some points: the relative error is undefined")
+    return np.linalg.norm(estimate - reference, axis=1) / size
+
+
+def far_field_error(estimate, reference, points, X, margin):
+    """Relative RMS error of a field on the points farther than ``margin`` from the data.
+
+    ``sqrt(sum_far ||estimate - reference||^2 / sum_far ||reference||^2)`` over the rows
+    of ``points`` that :func:`far_from_data` flags (equal weights: there is no data
+    to weight by).
+
+    Parameters
+    ----------
+    estimate, reference : array_like, shape (m, d)
+        The two fields at ``points``.
+    points : array_like, shape (m, d)
+    X : array_like, shape (n, d)
+        The training sample.
+    margin : float
+        > 0.
+
+    Returns
+    -------
+    float
+    """
+    points = as_points(points, "points")
+    estimate = as_points(estimate, "estimate", dim=points.shape[1])
+    reference = as_points(reference, "reference", dim=points.shape[1])
+    if estimate.shape != points.shape or reference.shape != points.shape:
+        raise ValueError(f"estimate and reference must have the shape of points, {points.shape}")
+    far = far_from_data(points, X, margin)
+    if not np.any(far):
+        raise ValueError(f"no point of points is farther than margin={margin} from the data")
+    norm = np.sum(reference[far] ** 2)
+    if norm == 0:
+        raise ValueError("reference vanishes on the far points: the relative error is undefined")
+    return float(np.sqrt(np.sum((estimate[far] - reference[far]) ** 2) / norm))
+
+
+def mode_fractions(X, density):
+    """Fraction of the points assigned to each component of a mixture.
+
+    A point is assigned to the component with the largest responsibility
+    ``w_k N(x; mu_k, Sigma_k) / p(x)``. For well-separated components the fractions
+    of exact samples estimate the weights ``w_k``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    density : GaussianMixture
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        Sums to 1.
+    """
+    density = check_mixture(density)
+    X = as_points(X, dim=density.dim)
+    labels = np.argmax(density.component_responsibilities(X), axis=1)
+    return np.bincount(labels, minlength=density.n_components) / X.shape[0]
+
+
+def mode_effective_sample_size(chains, density):
+    """Effective sample sizes of the mode indicators of Markov chains on a mixture.
+
+    A chain that moves quickly within a mode but rarely between modes estimates the
+    mass of each mode from few effective draws. This is the ESS
+    (:func:`raetut.diagnostics.effective_sample_size`) of the indicator chains
+    ``1{state assigned to component k}`` (assignment as in :func:`mode_fractions`).
+
+    Parameters
+    ----------
+    chains : array_like, shape (n_steps, n_chains, d)
+    density : GaussianMixture
+
+    Returns
+    -------
+    ndarray, shape (K,)
+    """
+    density = check_mixture(density)
+    chains = as_chains(chains, dim=density.dim)
+    n, m, d = chains.shape
+    labels = np.argmax(density.component_responsibilities(chains.reshape(-1, d)), axis=1)
+    indicators = np.eye(density.n_components)[labels].reshape(n, m, density.n_components)
+    return effective_sample_size(indicators)
+
+
+def mixture_cdf_1d(density):
+    """The cumulative distribution function of a 1-D Gaussian mixture.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+        With ``dim == 1``.
+
+    Returns
+    -------
+    callable
+        ``cdf(x) -> (m,)`` for ``x`` of shape (m,) (or (m, 1)).
+    """
+    from scipy.special import ndtr
+
+    density = check_mixture(density)
+    if density.dim != 1:
+        raise ValueError(f"density must be 1-D; got dim={density.dim}")
+    w = density.weights
+    mu = density.means[:, 0]
+    sd = np.sqrt(density.covariances[:, 0, 0])
+
+    def cdf(x):
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 2 and x.shape[1] == 1:
+            x = x[:, 0]
+        if x.ndim != 1:
+            raise ValueError(f"x must have shape (m,) or (m, 1); got {x.shape}")
+        return ndtr((x[:, None] - mu) / sd) @ w
+
+    return cdf
+
+
+def indicator_effective_sample_size(chains, levels=(0.1, 0.25, 0.5, 0.75, 0.9)):
+    """Effective sample sizes of the indicators ``1{x <= q}`` of 1-D chains.
+
+    The Kolmogorov–Smirnov distance is a supremum over thresholds ``q`` of the error of
+    the empirical frequency of ``x <= q``; its sampling error is governed by the
+    autocorrelation of those indicators, not of ``x`` itself. This returns the ESS
+    (:func:`raetut.diagnostics.effective_sample_size`) of the indicator chains at the
+    pooled sample's quantiles ``levels``.
+
+    Parameters
+    ----------
+    chains : array_like, shape (n_steps, n_chains, 1)
+    levels : sequence of float
+        Quantile levels in (0, 1).
+
+    Returns
+    -------
+    ndarray, shape (len(levels),)
+    """
+    chains = as_chains(chains, dim=1)
+    levels = np.atleast_1d(as_finite_array(levels, "levels"))
+    if np.any((levels <= 0) | (levels >= 1)):
+        raise ValueError(f"levels must lie in (0, 1); got {levels}")
+    thresholds = np.quantile(chains.ravel(), levels)
+    indicators = (chains <= thresholds[None, None, :]).astype(float)  # (n, m, k)
+    return effective_sample_size(indicators)
+
+
+def ks_tolerance(n_effective, alpha=1e-3):
+    """Asymptotic critical value of the Kolmogorov–Smirnov distance for ``n`` draws.
+
+    ``sqrt(-log(alpha / 2) / 2) / sqrt(n)``: an i.i.d. sample of size ``n`` from ``F``
+    has ``sup |F_n - F|`` above it with probability about ``alpha``. For Markov chains
+    pass an effective sample size (see :func:`indicator_effective_sample_size`); the
+    result is then an approximation.
+
+    Parameters
+    ----------
+    n_effective : float
+        Sample size, > 0.
+    alpha : float
+        Level in (0, 1).
+
+    Returns
+    -------
+    float
+    """
+    n_effective = positive_scalar(n_effective, "n_effective")
+    alpha = positive_scalar(alpha, "alpha")
+    if alpha >= 1:
+        raise ValueError(f"alpha must lie in (0, 1); got {alpha}")
+    return float(np.sqrt(-np.log(alpha / 2.0) / 2.0) / np.sqrt(n_effective))
+
+
+def max_log_hessian_eigenvalue(density, X):
+    """Largest eigenvalue of ``grad^2 log p`` over a set of points.
+
+    ``log p`` is concave on a convex region exactly when this is <= 0 at every point of
+    it; a positive value somewhere means the density is not log-concave there.
+
+    Parameters
+    ----------
+    density : object
+        Has ``hessian_log_prob(X) -> (n, d, d)``.
+    X : array_like, shape (n, d)
+
+    Returns
+    -------
+    float
+    """
+    if not callable(getattr(density, "hessian_log_prob", None)):
+        raise TypeError("density must have a hessian_log_prob method")
+    X = as_points(X, dim=getattr(density, "dim", None))
+    return float(np.max(np.linalg.eigvalsh(density.hessian_log_prob(X))))
+
+
+def log_concavity_threshold(density):
+    """Noise level above which an isotropic mixture, smoothed, is log-concave.
+
+    For ``p = sum_k w_k N(mu_k, tau^2 I)`` (one common isotropic covariance),
+    ``grad^2 log p_sigma(x) = Cov_gamma(mu) / v^2 - I / v`` with ``v = tau^2 + sigma^2``
+    and ``Cov_gamma(mu)`` the covariance of the means under the responsibilities at
+    ``x``. A distribution on a set of diameter ``D`` has variance at most ``D^2 / 4`` in
+    every direction (Popoviciu's inequality), so ``p_sigma`` is log-concave as soon as
+    ``tau^2 + sigma^2 >= D^2 / 4`` with ``D`` the largest distance between two means.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+        All covariances equal to one multiple of the identity.
+
+    Returns
+    -------
+    float
+        ``sqrt(max(D^2 / 4 - tau^2, 0))``.
+    """
+    density = check_mixture(density)
+    cov = density.covariances
+    tau2 = float(cov[0, 0, 0])
+    if not np.allclose(cov, tau2 * np.eye(density.dim)[None], rtol=1e-12, atol=0.0):
+        raise ValueError("density must have one common isotropic covariance tau^2 I")
+    mu = density.means[density.weights > 0]
+    diameter2 = float(np.max(np.sum((mu[:, None, :] - mu[None, :, :]) ** 2, axis=2)))
+    return float(np.sqrt(max(diameter2 / 4.0 - tau2, 0.0)))
+
+
+def excess_dae_loss_1d(reconstruct, density, sigma, grid, n_hermite=60):
+    """Expected DAE loss of ``r`` minus that of the exact optimum, by quadrature.
+
+    ``L_DAE(r) - L_DAE(r*_sigma)``, both from
+    :func:`raetut.criteria.dae_loss_quadrature` (no sampling), for a 1-D Gaussian
+    mixture. Non-negative up to quadrature error, since ``r*_sigma`` minimises the loss.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``r(X) -> (n, 1)``.
+    density : GaussianMixture
+        1-D.
+    sigma : float
+        Corruption level, > 0.
+    grid : array_like, shape (m,)
+        Quadrature nodes covering the mass of ``p``.
+    n_hermite : int
+        Gauss-Hermite nodes for the corruption.
+
+    Returns
+    -------
+    float
+    """
+    density = check_mixture(density, dim=1)
+    check_callable(reconstruct, "reconstruct")
+    sigma = positive_scalar(sigma, "sigma")
+    grid = increasing_grid(grid, "grid")
+    n_hermite = positive_int(n_hermite, "n_hermite")
+    optimum = dae_optimum(density, sigma)
+    loss = dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite=n_hermite)
+    best = dae_loss_quadrature(optimum, density, sigma, grid, n_hermite=n_hermite)
+    return float(loss - best)
+
+
+def smoothed_squared_error_1d(reconstruct, density, sigma, grid):
+    """``integral p_sigma(x) (r(x) - r*_sigma(x))^2 dx`` by the trapezoid rule.
+
+    The ``p_sigma``-weighted squared distance from the exact optimum; equal to
+    :func:`excess_dae_loss_1d` (see the module docstring). Divided by ``sigma^4`` it is
+    the ``p_sigma``-weighted squared error of the score estimate against ``s_sigma``.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``r(X) -> (n, 1)``.
+    density : GaussianMixture
+        1-D.
+    sigma : float
+        > 0.
+    grid : array_like, shape (m,)
+        Nodes covering the mass of ``p_sigma``.
+
+    Returns
+    -------
+    float
+    """
+    density = check_mixture(density, dim=1)
+    check_callable(reconstruct, "reconstruct")
+    sigma = positive_scalar(sigma, "sigma")
+    grid = increasing_grid(grid, "grid")
+    X = grid[:, None]
+    diff = call_checked(reconstruct, X, "reconstruct")[:, 0] - dae_optimum(density, sigma)(X)[:, 0]
+    p_sigma = density.smoothed(sigma).prob(X)
+    return float(np.sum(criteria.quadrature_weights(grid) * p_sigma * diff**2))

@@ -23,14 +23,29 @@ The per-sample form is used when ``d^2 <= n_hidden`` (always the case for the
 book's 1-D and 2-D data), the Gram form otherwise.
 """
 
+from collections import namedtuple
+
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 from autograd.tracer import getval
 
-from ._validation import as_finite_array, as_points, check_rng, one_of, positive_int
+from ._validation import (
+    as_finite_array,
+    as_points,
+    check_rng,
+    one_of,
+    positive_int,
+    positive_scalar,
+)
 
-__all__ = ["Autoencoder"]
+__all__ = [
+    "Autoencoder",
+    "jacobian_trace",
+    "ScoreEstimate",
+    "score_estimate",
+    "step_unit_params",
+]
 
 _ACTIVATIONS = ("sigmoid", "tanh")
 _PENALTY_METHODS = ("auto", "per_sample", "gram")
@@ -164,7 +179,7 @@ class Autoencoder:
             ``W`` (n_hidden, d), ``b`` (n_hidden,), ``V`` (n_hidden, d) (``V is W`` when
             tied) and ``c`` (d,).
         """
-        params = self._params(params)
+        params = self.check_params(params)
         d, H = self.dim, self.n_hidden
         n_weights = H * d
         W = anp.reshape(params[:n_weights], (H, d))
@@ -315,7 +330,7 @@ class Autoencoder:
                 "r(x) - x need not be the gradient of any function"
             )
         p = self.unpack(params)
-        X = self._points(X)
+        X = self.check_points(X)
         a = self._preactivation(p, X)
         if self.activation == "sigmoid":
             antiderivative = anp.logaddexp(0.0, a)
@@ -341,7 +356,7 @@ class Autoencoder:
         needs several of them at the same points can compute the layer once.
         """
         p = self.unpack(params)
-        return p, self._h(self._preactivation(p, self._points(X)))
+        return p, self._h(self._preactivation(p, self.check_points(X)))
 
     @staticmethod
     def _decode(p, hidden):
@@ -351,7 +366,7 @@ class Autoencoder:
     def _preactivation(p, X):
         return anp.dot(X, p["W"].T) + p["b"]
 
-    def _params(self, params):
+    def check_params(self, params):
         """Validate ``params``; autograd boxes are checked through their value and passed on."""
         value = getval(params)
         if value is params and not (isinstance(params, np.ndarray) and params.dtype.kind == "f"):
@@ -365,10 +380,135 @@ class Autoencoder:
             raise ValueError("params contains NaN or infinite values")
         return params
 
-    def _points(self, X):
+    def check_points(self, X):
         """Validate ``X``; autograd boxes are checked through their value and passed on."""
         value = getval(X)
         if value is X:
             return as_points(X, dim=self.dim)
         as_points(value, dim=self.dim)
         return X
+
+
+def _check_model(model):
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be a raetut.Autoencoder; got {type(model).__name__}")
+    return model
+
+
+def jacobian_trace(model, params, X):
+    """Trace of the reconstruction's Jacobian, ``tr J_r(x) = sum_k h'(a_k) (v_k . w_k)``.
+
+    Costs ``n * n_hidden`` (no Jacobian is formed). Differentiable with autograd with
+    respect to ``params``; ``h'`` is obtained from the hidden activations
+    (``h (1 - h)`` for the sigmoid, ``1 - h^2`` for tanh).
+
+    Parameters
+    ----------
+    model : Autoencoder
+    params : ndarray, shape (n_params,)
+    X : array_like, shape (n, d)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    _check_model(model)
+    hidden = model.encode(params, X)
+    slope = hidden * (1.0 - hidden) if model.activation == "sigmoid" else 1.0 - hidden**2
+    p = model.unpack(params)
+    return anp.dot(slope, anp.sum(p["V"] * p["W"], axis=1))
+
+
+#: The score estimate of an auto-encoder and its derivatives, as callables of ``X (n, d)``.
+ScoreEstimate = namedtuple("ScoreEstimate", ["psi", "jacobian", "divergence"])
+
+
+def score_estimate(model, params, scale):
+    """The auto-encoder's score estimate ``psi(x) = (r(x) - x) / scale``.
+
+    ``scale`` is ``sigma^2`` for a DAE and ``lam`` for an rCAE or a score-matching fit.
+
+    Parameters
+    ----------
+    model : Autoencoder
+    params : ndarray, shape (n_params,)
+    scale : float
+        > 0.
+
+    Returns
+    -------
+    ScoreEstimate
+        Callables ``psi``, ``jacobian`` and ``divergence``.
+    """
+    _check_model(model)
+    params = as_finite_array(params, "params", shape=(model.n_params,))
+    scale = positive_scalar(scale, "scale")
+    eye = np.eye(model.dim)
+
+    def psi(X):
+        if getval(X) is X:  # plain array: validate; autograd boxes pass through
+            X = as_points(X, dim=model.dim)
+        return (model.reconstruct(params, X) - X) / scale
+
+    def jacobian(X):
+        return (model.jacobian(params, X) - eye) / scale
+
+    def divergence(X):
+        return (jacobian_trace(model, params, X) - model.dim) / scale
+
+    return ScoreEstimate(psi, jacobian, divergence)
+
+
+def step_unit_params(model, params, unit, center, steepness, height):
+    """Parameters in which one hidden unit is replaced by a steep step at ``center``.
+
+    The unit's encoder weights become ``steepness * e_1`` with its transition at
+    ``center`` (``w . center + b = 0``) and its decoder weights ``-height * e_1``, so
+    that it adds ``-height * h(steepness (x_1 - center_1))`` to ``r_1``. As
+    ``steepness`` grows the slope of ``r_1`` at ``center`` goes to ``-infinity`` while
+    ``r`` stays bounded: the construction that shows the average of Hyvarinen's
+    objective over a finite sample to be unbounded below for this model class.
+
+    Parameters
+    ----------
+    model : Autoencoder
+        Untied (with tied weights the decoder cannot be set independently).
+    params : ndarray, shape (n_params,)
+    unit : int or None
+        Index of the hidden unit to replace, ``0 <= unit < n_hidden``; None picks the
+        unit with the smallest decoder weights (the one whose loss changes ``r`` least).
+    center : array_like, shape (d,)
+        Where the step is.
+    steepness : float
+        > 0.
+    height : float
+        > 0, the size of the step in ``r`` (in units of the activation's range).
+
+    Returns
+    -------
+    ndarray, shape (n_params,)
+        A modified copy.
+    """
+    _check_model(model)
+    if model.tied:
+        raise ValueError("step_unit_params needs an untied model (tied=False)")
+    params = as_finite_array(params, "params", shape=(model.n_params,)).copy()
+    d, H = model.dim, model.n_hidden
+    W = params[: H * d].reshape(H, d)
+    b = params[H * d : H * d + H]
+    V = params[H * d + H : 2 * H * d + H].reshape(H, d)
+    if unit is None:
+        unit = int(np.argmin(np.sum(V**2, axis=1)))
+    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)):
+        raise TypeError(f"unit must be an integer; got {type(unit).__name__}")
+    if not 0 <= unit < model.n_hidden:
+        raise ValueError(f"unit must be in [0, {model.n_hidden}); got {unit}")
+    center = as_finite_array(center, "center", shape=(model.dim,))
+    steepness = positive_scalar(steepness, "steepness")
+    height = positive_scalar(height, "height")
+    W[unit] = 0.0
+    W[unit, 0] = steepness
+    b[unit] = -steepness * center[0]
+    V[unit] = 0.0
+    V[unit, 0] = -height
+    return params

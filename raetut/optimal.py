@@ -25,6 +25,7 @@ import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse import linalg as sparse_linalg
 
+from ._grid import trapezoid_weights
 from ._validation import (
     as_finite_array,
     as_points,
@@ -33,7 +34,7 @@ from ._validation import (
     positive_int,
     positive_scalar,
 )
-from .densities import GaussianMixture, _eval_points
+from .densities import GaussianMixture, eval_points
 
 __all__ = [
     "dae_optimum",
@@ -44,6 +45,8 @@ __all__ = [
     "gaussian_rcae_optimum",
     "dae_score_correction",
     "rcae_score_correction",
+    "empirical_dae_optimum",
+    "dae_optimum_jacobian",
 ]
 
 # Largest change of log p allowed across half a grid cell (exp(600) is still finite).
@@ -77,7 +80,7 @@ def dae_optimum(density, sigma):
     smooth = density.smoothed(sigma)
 
     def reconstruct(X):
-        X = _eval_points(X, density.dim)
+        X = eval_points(X, density.dim)
         return X + sigma**2 * smooth.score(X)
 
     reconstruct.__doc__ = f"Optimal DAE reconstruction for sigma={sigma:g}: (n, d) -> (n, d)."
@@ -95,14 +98,6 @@ def _log_density_on(log_p, points, name="log_p"):
     if np.any(np.isnan(out)) or np.any(out == np.inf):
         raise ValueError(f"{name} returned NaN or +inf")
     return out
-
-
-def _trapezoid_weights(x):
-    h = np.diff(x)
-    w = np.zeros_like(x)
-    w[:-1] += h / 2
-    w[1:] += h / 2
-    return w
 
 
 def _density_ratio(log_numerator, log_denominator, name):
@@ -149,7 +144,7 @@ def dae_optimum_1d(log_p, grid, sigma, chunk=1024):
     x = increasing_grid(grid, "grid")
     sigma = positive_scalar(sigma, "sigma")
     chunk = positive_int(chunk, "chunk")
-    log_mass = _log_density_on(log_p, x) + np.log(_trapezoid_weights(x))
+    log_mass = _log_density_on(log_p, x) + np.log(trapezoid_weights(x))
     out = np.empty_like(x)
     for start in range(0, x.size, chunk):
         log_w = np.subtract.outer(x[start : start + chunk], x)
@@ -209,7 +204,7 @@ def rcae_optimum_1d(log_p, grid, lam):
     # Row i of the normal equations divided by p_i: only p_{i +- 1/2} / p_i appear.
     right = lam * _density_ratio(log_mid, log_node[:-1], "log_p") / h  # couples i to i + 1
     left = lam * _density_ratio(log_mid, log_node[1:], "log_p") / h  # couples i + 1 to i
-    trap = _trapezoid_weights(x)
+    trap = trapezoid_weights(x)
     banded = np.zeros((3, x.size))
     banded[0, 1:] = -right
     banded[1] = trap
@@ -273,7 +268,7 @@ def rcae_optimum_2d(log_p, grid_x, grid_y, lam):
     log_node = on(gx, gy)
     log_xmid = on(gx[:-1] + hx / 2, gy)  # midpoints of edges (i, j)-(i+1, j)
     log_ymid = on(gx, gy[:-1] + hy / 2)  # midpoints of edges (i, j)-(i, j+1)
-    wx, wy = _trapezoid_weights(gx), _trapezoid_weights(gy)
+    wx, wy = trapezoid_weights(gx), trapezoid_weights(gy)
     x_factor = lam * wy[None, :] / hx[:, None]
     y_factor = lam * wx[:, None] / hy[None, :]
     index = np.arange(nx * ny).reshape(nx, ny)
@@ -425,3 +420,68 @@ def rcae_score_correction(density, X):
     """
     laplacian, Hs = _derivatives(density, X)
     return laplacian + Hs
+
+
+def empirical_dae_optimum(X, sigma):
+    """The minimiser of the DAE criterion on a finite sample, over all functions.
+
+    With the expectation over ``x`` replaced by the average over the sample (and
+    the one over the noise kept), the optimum is the posterior mean under the
+    empirical distribution: by Tweedie's formula
+    ``r(x) = x + sigma^2 grad log p_hat_sigma(x)``, where
+    ``p_hat_sigma = (1/n) sum_i N(x_i, sigma^2 I)`` is the Gaussian kernel density
+    estimate of bandwidth ``sigma``. An auto-encoder of unlimited capacity trained on
+    the sample learns the score of this estimate, not of ``p``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        The training sample.
+    sigma : float
+        Corruption level, > 0.
+
+    Returns
+    -------
+    callable
+        ``r(Z) -> (m, d)`` for ``Z`` of shape (m, d).
+    """
+    X = as_points(X)
+    sigma = positive_scalar(sigma, "sigma")
+    n, d = X.shape
+    kde = GaussianMixture(np.full(n, 1.0 / n), X, np.broadcast_to(sigma**2 * np.eye(d), (n, d, d)))
+
+    def reconstruct(Z):
+        Z = eval_points(Z, d, "Z")
+        return Z + sigma**2 * kde.score(Z)
+
+    return reconstruct
+
+
+def dae_optimum_jacobian(density, sigma):
+    """Exact Jacobian of the optimal DAE, ``J = I + sigma^2 grad^2 log p_sigma``.
+
+    Follows from Tweedie's form ``r*_sigma(x) = x + sigma^2 grad log p_sigma(x)``; the
+    matrix is symmetric (the field is a gradient).
+
+    Parameters
+    ----------
+    density : GaussianMixture
+    sigma : float
+        > 0.
+
+    Returns
+    -------
+    callable
+        ``J(X) -> (n, d, d)`` for ``X`` of shape (n, d).
+    """
+    if not isinstance(density, GaussianMixture):
+        raise TypeError(f"density must be a raetut.GaussianMixture; got {type(density).__name__}")
+    sigma = positive_scalar(sigma, "sigma")
+    smooth = density.smoothed(sigma)
+    eye = np.eye(density.dim)
+
+    def jacobian(X):
+        X = as_points(X, dim=density.dim)
+        return eye + sigma**2 * smooth.hessian_log_prob(X)
+
+    return jacobian

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import (
+    as_finite_array,
     as_points,
     check_callable,
     check_rng,
     positive_int,
     positive_scalar,
 )
+from .densities import GaussianMixture
+from .optimal import dae_optimum
 
 __all__ = [
     "MCMCResult",
@@ -33,6 +36,11 @@ __all__ = [
     "metropolis_hastings",
     "mala",
     "unadjusted_langevin",
+    "geometric_noise_levels",
+    "optimal_denoisers",
+    "denoiser_scores",
+    "AnnealedLangevinResult",
+    "annealed_langevin",
 ]
 
 
@@ -374,3 +382,174 @@ def unadjusted_langevin(score, x0, n_steps, step_size, rng):
         return np.where(moved[:, None], proposal, x), moved
 
     return _run(step, x0, n_steps, step_size, 0, 0.5)
+
+
+def _noise_levels(sigmas, name="sigmas"):
+    """Validate a strictly decreasing sequence of noise levels > 0 (at least one)."""
+    sigmas = np.atleast_1d(as_finite_array(sigmas, name))
+    if sigmas.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of noise levels; got shape {sigmas.shape}")
+    if np.any(sigmas <= 0):
+        raise ValueError(f"{name} must contain only values > 0; got {sigmas}")
+    if np.any(np.diff(sigmas) >= 0):
+        raise ValueError(f"{name} must be strictly decreasing (largest noise first); got {sigmas}")
+    return sigmas
+
+
+def geometric_noise_levels(sigma_max, sigma_min, n_levels):
+    """Noise levels ``sigma_1 > ... > sigma_L`` in geometric progression.
+
+    Parameters
+    ----------
+    sigma_max, sigma_min : float
+        Largest and smallest level, ``sigma_max > sigma_min > 0``.
+    n_levels : int
+        Number of levels ``L``, >= 2.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+        Decreasing, from ``sigma_max`` to ``sigma_min``.
+    """
+    sigma_max = positive_scalar(sigma_max, "sigma_max")
+    sigma_min = positive_scalar(sigma_min, "sigma_min")
+    if not sigma_max > sigma_min:
+        raise ValueError(f"sigma_max must be > sigma_min={sigma_min}; got {sigma_max}")
+    n_levels = positive_int(n_levels, "n_levels", minimum=2)
+    return np.geomspace(sigma_max, sigma_min, n_levels)
+
+
+def optimal_denoisers(density, sigmas):
+    """The exact optimal denoiser ``r*_sigma`` of a Gaussian mixture at each noise level.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+    sigmas : array_like, shape (L,)
+        Noise levels, > 0, strictly decreasing.
+
+    Returns
+    -------
+    list of callable
+        ``r_l(X) -> (n, d)``, see :func:`raetut.optimal.dae_optimum`.
+    """
+    if not isinstance(density, GaussianMixture):
+        raise TypeError(f"density must be a GaussianMixture; got {type(density).__name__}")
+    return [dae_optimum(density, float(s)) for s in _noise_levels(sigmas)]
+
+
+def denoiser_scores(denoisers, sigmas):
+    """Scores from denoisers by Tweedie's formula: ``s_l(x) = (r_l(x) - x) / sigma_l^2``.
+
+    For the optimal denoisers this is exactly ``grad log p_{sigma_l}``; for a trained
+    denoiser it is that denoiser's estimate of it.
+
+    Parameters
+    ----------
+    denoisers : sequence of callable
+        ``r_l(X) -> (n, d)``, one per noise level.
+    sigmas : array_like, shape (L,)
+        The noise level of each denoiser, > 0, strictly decreasing.
+
+    Returns
+    -------
+    list of callable
+        ``s_l(X) -> (n, d)``.
+    """
+    sigmas = _noise_levels(sigmas)
+    denoisers = list(denoisers)
+    if len(denoisers) != sigmas.size:
+        raise ValueError(
+            f"denoisers and sigmas must have the same length; got {len(denoisers)} and "
+            f"{sigmas.size}"
+        )
+    for k, r in enumerate(denoisers):
+        check_callable(r, f"denoisers[{k}]")
+
+    def make(r, sigma):
+        def score(X):
+            X = as_points(X)
+            R = np.asarray(r(X), dtype=float)
+            if R.shape != X.shape:
+                raise ValueError(f"a denoiser must return shape {X.shape}; got {R.shape}")
+            return (R - X) / sigma**2
+
+        score.__doc__ = f"Score estimate (r(x) - x) / sigma^2 at sigma={sigma:g}: (n, d) -> (n, d)."
+        return score
+
+    return [make(r, float(s)) for r, s in zip(denoisers, sigmas, strict=True)]
+
+
+@dataclass
+class AnnealedLangevinResult:
+    """Output of :func:`annealed_langevin`.
+
+    Attributes
+    ----------
+    samples : ndarray, shape (n_chains, d)
+        The chains' states at the end of the last level.
+    level_samples : ndarray, shape (L, n_chains, d)
+        The chains' states at the end of each level.
+    sigmas : ndarray, shape (L,)
+        The noise levels.
+    step_sizes : ndarray, shape (L,)
+        The Langevin step ``alpha_l`` used at each level.
+    """
+
+    samples: np.ndarray
+    level_samples: np.ndarray
+    sigmas: np.ndarray
+    step_sizes: np.ndarray
+
+
+def annealed_langevin(scores, sigmas, x0, n_steps, epsilon, rng):
+    """Annealed Langevin sampling (Song and Ermon, 2019), vectorised over chains.
+
+    For each level ``l = 1..L`` (largest noise first) run ``n_steps`` steps of the
+    unadjusted Langevin algorithm on ``p_{sigma_l}``,
+
+    ``x <- x + (alpha_l / 2) s_l(x) + sqrt(alpha_l) z``,  ``z ~ N(0, I)``,
+
+    with ``alpha_l = epsilon * sigma_l^2 / sigma_L^2``, starting each level where the
+    previous one ended. The step shrinks with the noise so that ``alpha_l / sigma_l^2``,
+    the step measured against the width of ``p_{sigma_l}``'s features, stays the same
+    at every level. With one level it is plain (unadjusted) Langevin at that level
+    with step ``epsilon``.
+
+    Parameters
+    ----------
+    scores : sequence of callable
+        ``s_l(X) -> (n, d)``, the score of ``p_{sigma_l}`` (or an estimate of it), one per level.
+    sigmas : array_like, shape (L,)
+        Noise levels, > 0, strictly decreasing.
+    x0 : array_like, shape (n_chains, d)
+        Starting points.
+    n_steps : int
+        Langevin steps per level.
+    epsilon : float
+        Step at the last level, ``alpha_L``, > 0.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    AnnealedLangevinResult
+    """
+    sigmas = _noise_levels(sigmas)
+    scores = list(scores)
+    if len(scores) != sigmas.size:
+        raise ValueError(
+            f"scores and sigmas must have the same length; got {len(scores)} and {sigmas.size}"
+        )
+    for k, s in enumerate(scores):
+        check_callable(s, f"scores[{k}]")
+    x = as_points(x0, "x0")
+    n_steps = positive_int(n_steps, "n_steps")
+    epsilon = positive_scalar(epsilon, "epsilon")
+    rng = check_rng(rng)
+    alphas = epsilon * sigmas**2 / sigmas[-1] ** 2
+    levels = np.empty((sigmas.size,) + x.shape)
+    for k, (score, alpha) in enumerate(zip(scores, alphas, strict=True)):
+        # unadjusted_langevin's step_size is the noise scale sqrt(alpha).
+        x = unadjusted_langevin(score, x, n_steps, float(np.sqrt(alpha)), rng).samples[-1]
+        levels[k] = x
+    return AnnealedLangevinResult(x.copy(), levels, sigmas, alphas)

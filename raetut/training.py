@@ -30,8 +30,7 @@ from ._validation import (
     positive_int,
     positive_scalar,
 )
-from .energies import jacobian_trace
-from .models import Autoencoder
+from .models import Autoencoder, jacobian_trace
 
 __all__ = ["FitResult", "fit", "make_objective"]
 

@@ -1,9 +1,15 @@
 """Shared fixtures: seeded generators and a few reference densities."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import raetut as rt
+
+# tools/ holds the one reader of _toc.yml (book_toc), shared by the tests and the tools.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import raetut as rt
-from raetut import annealing as an
-from raetut.checks import CheckResult
+from raetut import checks
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def rotation_field(kappa, sigma):
 
 
 def test_geometric_noise_levels():
-    sigmas = an.geometric_noise_levels(8.0, 0.1, 5)
+    sigmas = rt.geometric_noise_levels(8.0, 0.1, 5)
     assert sigmas[0] == pytest.approx(8.0) and sigmas[-1] == pytest.approx(0.1)
     assert np.all(np.diff(sigmas) < 0)
     np.testing.assert_allclose(sigmas[1:] / sigmas[:-1], (0.1 / 8.0) ** 0.25)
@@ -52,12 +51,12 @@ def test_geometric_noise_levels():
 )
 def test_geometric_noise_levels_rejects_bad_input(args, error, message):
     with pytest.raises(error, match=message):
-        an.geometric_noise_levels(*args)
+        rt.geometric_noise_levels(*args)
 
 
 def test_denoiser_scores_of_optimal_denoisers_are_smoothed_scores(mixture_2d, rng):
     sigmas = [1.0, 0.5, 0.1]
-    scores = an.denoiser_scores(an.optimal_denoisers(mixture_2d, sigmas), sigmas)
+    scores = rt.denoiser_scores(rt.optimal_denoisers(mixture_2d, sigmas), sigmas)
     X = rng.standard_normal((50, 2))
     for sigma, score in zip(sigmas, scores, strict=True):
         np.testing.assert_allclose(score(X), mixture_2d.smoothed(sigma).score(X), rtol=1e-10,
@@ -65,7 +64,7 @@ def test_denoiser_scores_of_optimal_denoisers_are_smoothed_scores(mixture_2d, rn
 
 
 def test_denoiser_scores_is_the_tweedie_quotient():
-    scores = an.denoiser_scores([lambda X: 0.5 * X], [2.0])
+    scores = rt.denoiser_scores([lambda X: 0.5 * X], [2.0])
     X = np.array([[1.0, -2.0]])
     np.testing.assert_allclose(scores[0](X), (0.5 * X - X) / 4.0)
 
@@ -73,13 +72,13 @@ def test_denoiser_scores_is_the_tweedie_quotient():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda d: an.denoiser_scores([lambda X: X], [1.0, 0.5]), ValueError, "same length"),
-        (lambda d: an.denoiser_scores([lambda X: X] * 2, [0.5, 1.0]), ValueError,
+        (lambda d: rt.denoiser_scores([lambda X: X], [1.0, 0.5]), ValueError, "same length"),
+        (lambda d: rt.denoiser_scores([lambda X: X] * 2, [0.5, 1.0]), ValueError,
          "strictly decreasing"),
-        (lambda d: an.denoiser_scores([3], [1.0]), TypeError, r"denoisers\[0\] must be callable"),
-        (lambda d: an.optimal_denoisers("p", [1.0]), TypeError,
+        (lambda d: rt.denoiser_scores([3], [1.0]), TypeError, r"denoisers\[0\] must be callable"),
+        (lambda d: rt.optimal_denoisers("p", [1.0]), TypeError,
          "density must be a GaussianMixture"),
-        (lambda d: an.optimal_denoisers(d, [1.0, -1.0]), ValueError, "sigmas must contain only"),
+        (lambda d: rt.optimal_denoisers(d, [1.0, -1.0]), ValueError, "sigmas must contain only"),
     ],
 )
 def test_scores_reject_bad_input(mixture_1d, call, error, message):
@@ -88,7 +87,7 @@ def test_scores_reject_bad_input(mixture_1d, call, error, message):
 
 
 def test_denoiser_score_checks_the_output_shape():
-    score = an.denoiser_scores([lambda X: X[:, :1]], [1.0])[0]
+    score = rt.denoiser_scores([lambda X: X[:, :1]], [1.0])[0]
     with pytest.raises(ValueError, match="a denoiser must return shape"):
         score(np.zeros((3, 2)))
 
@@ -97,11 +96,11 @@ def test_denoiser_score_checks_the_output_shape():
 
 
 def test_annealed_langevin_shapes_steps_and_reproducibility(mixture_2d):
-    sigmas = an.geometric_noise_levels(2.0, 0.5, 3)
-    scores = an.denoiser_scores(an.optimal_denoisers(mixture_2d, sigmas), sigmas)
+    sigmas = rt.geometric_noise_levels(2.0, 0.5, 3)
+    scores = rt.denoiser_scores(rt.optimal_denoisers(mixture_2d, sigmas), sigmas)
     x0 = np.zeros((7, 2))
-    a = an.annealed_langevin(scores, sigmas, x0, 5, 0.01, np.random.default_rng(3))
-    b = an.annealed_langevin(scores, sigmas, x0, 5, 0.01, np.random.default_rng(3))
+    a = rt.annealed_langevin(scores, sigmas, x0, 5, 0.01, np.random.default_rng(3))
+    b = rt.annealed_langevin(scores, sigmas, x0, 5, 0.01, np.random.default_rng(3))
     assert a.samples.shape == (7, 2) and a.level_samples.shape == (3, 7, 2)
     np.testing.assert_array_equal(a.samples, a.level_samples[-1])
     np.testing.assert_array_equal(a.samples, b.samples)
@@ -113,7 +112,7 @@ def test_unadjusted_langevin_level_has_the_known_gaussian_stationary_law(rng):
     # For N(mu, v) one step is an AR(1) map; its stationary variance is v / (1 - alpha / (4 v)).
     mu, v, alpha = 1.5, 0.5, 0.2
     score = [lambda X: -(X - mu) / v]
-    result = an.annealed_langevin(score, [1.0], np.zeros((20000, 1)), 200, alpha, rng)
+    result = rt.annealed_langevin(score, [1.0], np.zeros((20000, 1)), 200, alpha, rng)
     x = result.samples[:, 0]
     expected_var = v / (1 - alpha / (4 * v))
     assert abs(x.mean() - mu) < 4 * np.sqrt(expected_var / x.size)
@@ -121,14 +120,14 @@ def test_unadjusted_langevin_level_has_the_known_gaussian_stationary_law(rng):
 
 
 def test_annealed_langevin_recovers_mode_weights_plain_langevin_does_not(separated_1d, rng):
-    sigmas = an.geometric_noise_levels(4.0, 0.05, 10)
-    scores = an.denoiser_scores(an.optimal_denoisers(separated_1d, sigmas), sigmas)
+    sigmas = rt.geometric_noise_levels(4.0, 0.05, 10)
+    scores = rt.denoiser_scores(rt.optimal_denoisers(separated_1d, sigmas), sigmas)
     x0 = np.full((2000, 1), -3.0)
-    annealed = an.annealed_langevin(scores, sigmas, x0, 60, 2e-3, rng)
-    fractions = an.mode_fractions(annealed.samples, separated_1d)
+    annealed = rt.annealed_langevin(scores, sigmas, x0, 60, 2e-3, rng)
+    fractions = rt.mode_fractions(annealed.samples, separated_1d)
     assert np.max(np.abs(fractions - separated_1d.weights)) < 4 * np.sqrt(0.25 / 2000)
-    plain = an.annealed_langevin(scores[-1:], sigmas[-1:], x0, 600, 2e-3, rng)
-    np.testing.assert_array_equal(an.mode_fractions(plain.samples, separated_1d), [1.0, 0.0])
+    plain = rt.annealed_langevin(scores[-1:], sigmas[-1:], x0, 600, 2e-3, rng)
+    np.testing.assert_array_equal(rt.mode_fractions(plain.samples, separated_1d), [1.0, 0.0])
 
 
 @pytest.mark.parametrize(
@@ -147,7 +146,7 @@ def test_annealed_langevin_rejects_bad_input(kwargs, error, message):
             "n_steps": 2, "epsilon": 0.1, "rng": np.random.default_rng(0)}
     args.update(kwargs)
     with pytest.raises(error, match=message):
-        an.annealed_langevin(**args)
+        rt.annealed_langevin(**args)
 
 
 # ------------------------------------------------------------------------ measuring
@@ -155,98 +154,98 @@ def test_annealed_langevin_rejects_bad_input(kwargs, error, message):
 
 def test_mode_fractions_of_exact_samples(separated_2d, rng):
     X = separated_2d.sample(4000, rng)
-    fractions = an.mode_fractions(X, separated_2d)
+    fractions = rt.mode_fractions(X, separated_2d)
     assert fractions.sum() == pytest.approx(1.0)
     assert np.max(np.abs(fractions - separated_2d.weights)) < 4 * np.sqrt(0.25 / 4000)
 
 
 def test_mode_effective_sample_size_of_independent_draws(separated_2d, rng):
     chains = separated_2d.sample(4000, rng).reshape(1000, 4, 2)
-    ess = an.mode_effective_sample_size(chains, separated_2d)
+    ess = rt.mode_effective_sample_size(chains, separated_2d)
     assert ess.shape == (3,)
     assert np.all((ess > 3000) & (ess < 5500))
 
 
 def test_mixture_cdf_1d_matches_quadrature_of_the_density(mixture_1d):
-    cdf = an.mixture_cdf_1d(mixture_1d)
+    cdf = rt.mixture_cdf_1d(mixture_1d)
     x = np.linspace(-8, 8, 20001)
     p = mixture_1d.prob(x[:, None])
     numerical = np.concatenate([[0.0], np.cumsum(0.5 * (p[1:] + p[:-1]) * np.diff(x))])
     np.testing.assert_allclose(cdf(x), numerical, atol=1e-7)
     np.testing.assert_allclose(cdf(x[:, None]), cdf(x))
     with pytest.raises(ValueError, match="density must be 1-D"):
-        an.mixture_cdf_1d(rt.GaussianMixture([1.0], [[0.0, 0.0]], [np.eye(2)]))
+        rt.mixture_cdf_1d(rt.GaussianMixture([1.0], [[0.0, 0.0]], [np.eye(2)]))
 
 
 def test_indicator_ess_and_ks_tolerance(rng):
     iid = rng.standard_normal((2000, 5, 1))
-    ess = an.indicator_effective_sample_size(iid)
+    ess = rt.indicator_effective_sample_size(iid)
     assert ess.shape == (5,)
     assert np.all((ess > 7000) & (ess < 13000))
     # the Kolmogorov distribution's 5 % critical value is 1.358 / sqrt(n)
-    assert an.ks_tolerance(100, alpha=0.05) == pytest.approx(0.1358, abs=2e-4)
+    assert rt.ks_tolerance(100, alpha=0.05) == pytest.approx(0.1358, abs=2e-4)
     with pytest.raises(ValueError, match="alpha must lie in"):
-        an.ks_tolerance(100, alpha=1.5)
+        rt.ks_tolerance(100, alpha=1.5)
     with pytest.raises(ValueError, match="levels must lie in"):
-        an.indicator_effective_sample_size(iid, levels=[0.0, 0.5])
+        rt.indicator_effective_sample_size(iid, levels=[0.0, 0.5])
 
 
 def test_implied_density_of_the_optimal_denoiser_is_p_sigma(mixture_1d):
     sigma = 0.4
     grid = np.linspace(-9, 9, 8001)
     r = rt.dae_optimum(mixture_1d, sigma)
-    log_q = an.implied_log_density_1d(r, sigma, grid)
+    log_q = rt.implied_log_density_1d(r, sigma, grid)
     np.testing.assert_allclose(log_q, mixture_1d.smoothed(sigma).log_prob(grid[:, None]),
                                atol=1e-4)
-    cdf_q = an.implied_cdf_1d(r, sigma, -9, 9)
+    cdf_q = rt.implied_cdf_1d(r, sigma, -9, 9)
     x = np.linspace(-4, 5, 50)
-    np.testing.assert_allclose(cdf_q(x), an.mixture_cdf_1d(mixture_1d.smoothed(sigma))(x),
+    np.testing.assert_allclose(cdf_q(x), rt.mixture_cdf_1d(mixture_1d.smoothed(sigma))(x),
                                atol=1e-5)
     assert cdf_q(np.array([-20.0]))[0] == 0.0 and cdf_q(np.array([20.0]))[0] == 1.0
 
 
 def test_fixed_points_are_the_critical_points_of_p_sigma(mixture_1d):
     sigma = 0.3
-    attractors, repellers = an.fixed_points_1d(rt.dae_optimum(mixture_1d, sigma), -6, 6)
+    attractors, repellers = rt.fixed_points_1d(rt.dae_optimum(mixture_1d, sigma), -6, 6)
     modes, antimodes = rt.critical_points_1d(mixture_1d.smoothed(sigma), -6, 6)
     np.testing.assert_allclose(attractors, modes, atol=1e-9)
     np.testing.assert_allclose(repellers, antimodes, atol=1e-9)
     with pytest.raises(ValueError, match="upper must be > lower"):
-        an.fixed_points_1d(lambda X: X, 1.0, 0.0)
+        rt.fixed_points_1d(lambda X: X, 1.0, 0.0)
     with pytest.raises(ValueError, match=r"reconstruct\(X\) must return shape"):
-        an.fixed_points_1d(lambda X: X[:, 0], -1.0, 1.0)
+        rt.fixed_points_1d(lambda X: X[:, 0], -1.0, 1.0)
 
 
 def test_closed_loops_vanish_for_gradients_and_measure_curl(rng):
     A, B, C = (rng.standard_normal((20, 2)) for _ in range(3))
     density = rt.GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.5]], [np.eye(2)] * 2)
-    exact = an.closed_loop_log_ratio(rt.exact_log_ratio(density.log_prob), [A, B, C])
+    exact = rt.closed_loop_log_ratio(rt.exact_log_ratio(density.log_prob), [A, B, C])
     np.testing.assert_allclose(exact, 0.0, atol=1e-12)
     sigma, kappa = 0.5, 0.7
-    loops = an.closed_loop_log_ratio(
+    loops = rt.closed_loop_log_ratio(
         rt.line_integral_log_ratio(rotation_field(kappa, sigma), sigma, n_nodes=4), [A, B, C])
     AB, AC = B - A, C - A
     signed_area = 0.5 * (AB[:, 0] * AC[:, 1] - AB[:, 1] * AC[:, 0])
     np.testing.assert_allclose(loops, 2 * kappa * signed_area, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="at least 3 arrays"):
-        an.closed_loop_log_ratio(rt.exact_log_ratio(density.log_prob), [A, B])
+        rt.closed_loop_log_ratio(rt.exact_log_ratio(density.log_prob), [A, B])
     with pytest.raises(ValueError, match=r"vertices\[1\] must have shape"):
-        an.closed_loop_log_ratio(rt.exact_log_ratio(density.log_prob), [A, B[:3], C])
+        rt.closed_loop_log_ratio(rt.exact_log_ratio(density.log_prob), [A, B[:3], C])
 
 
 def test_curl_and_triangle_flux(rng):
     M = np.array([[0.3, -1.2], [0.5, 0.1]])
-    curl = an.field_curl_2d(lambda X: np.broadcast_to(M, (len(X), 2, 2)))
+    curl = rt.field_curl_2d(lambda X: np.broadcast_to(M, (len(X), 2, 2)))
     np.testing.assert_allclose(curl(np.zeros((3, 2))), M[1, 0] - M[0, 1])
     A, B, C = (rng.standard_normal((10, 2)) for _ in range(3))
     AB, AC = B - A, C - A
     signed_area = 0.5 * (AB[:, 0] * AC[:, 1] - AB[:, 1] * AC[:, 0])
-    np.testing.assert_allclose(an.triangle_curl_flux(curl, A, B, C), 1.7 * signed_area)
+    np.testing.assert_allclose(rt.triangle_curl_flux(curl, A, B, C), 1.7 * signed_area)
     # a polynomial curl: x^2 y integrated over the unit right triangle is 1/60
     unit = [np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])]
-    flux = an.triangle_curl_flux(lambda X: X[:, 0] ** 2 * X[:, 1], *unit, n_nodes=4)
+    flux = rt.triangle_curl_flux(lambda X: X[:, 0] ** 2 * X[:, 1], *unit, n_nodes=4)
     assert flux[0] == pytest.approx(1 / 60, rel=1e-12)
-    flipped = an.triangle_curl_flux(lambda X: X[:, 0] ** 2 * X[:, 1], unit[0], unit[2], unit[1],
+    flipped = rt.triangle_curl_flux(lambda X: X[:, 0] ** 2 * X[:, 1], unit[0], unit[2], unit[1],
                                     n_nodes=4)
     assert flipped[0] == pytest.approx(-1 / 60, rel=1e-12)
 
@@ -255,15 +254,15 @@ def test_log_concavity_threshold_is_exact_for_two_equal_components():
     # 1/2 N(-a, tau^2) + 1/2 N(a, tau^2) is unimodal exactly when tau^2 >= a^2
     a, tau = 2.0, 0.5
     density = rt.GaussianMixture([0.5, 0.5], [-a, a], [tau**2, tau**2])
-    threshold = an.log_concavity_threshold(density)
+    threshold = rt.log_concavity_threshold(density)
     assert threshold == pytest.approx(np.sqrt(a**2 - tau**2))
     X = np.linspace(-6, 6, 2001)[:, None]
-    assert an.max_log_hessian_eigenvalue(density.smoothed(threshold), X) <= 1e-12
-    assert an.max_log_hessian_eigenvalue(density.smoothed(0.97 * threshold), X) > 0
+    assert rt.max_log_hessian_eigenvalue(density.smoothed(threshold), X) <= 1e-12
+    assert rt.max_log_hessian_eigenvalue(density.smoothed(0.97 * threshold), X) > 0
     gaussian = rt.GaussianMixture([1.0], [[0.0, 0.0]], [[[2.0, 0.0], [0.0, 4.0]]])
-    assert an.max_log_hessian_eigenvalue(gaussian, np.zeros((1, 2))) == pytest.approx(-0.25)
+    assert rt.max_log_hessian_eigenvalue(gaussian, np.zeros((1, 2))) == pytest.approx(-0.25)
     with pytest.raises(ValueError, match="common isotropic covariance"):
-        an.log_concavity_threshold(rt.GaussianMixture([0.5, 0.5], [-1.0, 1.0], [1.0, 2.0]))
+        rt.log_concavity_threshold(rt.GaussianMixture([0.5, 0.5], [-1.0, 1.0], [1.0, 2.0]))
 
 
 # ------------------------------------------------------------------------- checks
@@ -277,30 +276,30 @@ def test_checks_return_check_results_that_pass_on_correct_input(mixture_1d, sepa
     A, B, C = (rng.standard_normal((30, 2)) for _ in range(3))
     two_d = rt.GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.5]], [np.eye(2)] * 2)
     rotation = rotation_field(0.7, 0.5)
-    curl = an.field_curl_2d(lambda X: np.broadcast_to([[1.0, -0.7 * 0.25], [0.7 * 0.25, 1.0]],
+    curl = rt.field_curl_2d(lambda X: np.broadcast_to([[1.0, -0.7 * 0.25], [0.7 * 0.25, 1.0]],
                                                       (len(X), 2, 2)))
     exact_2d = separated_2d.sample(3000, rng)
     results = [
-        an.check_line_integral_exact(mixture_1d, sigma, x, x + rng.standard_normal(x.shape)),
-        an.check_chain_matches_cdf(iid_chains, an.mixture_cdf_1d(smooth)),
-        an.check_smoothing_bias(iid_chains, mixture_1d, sigma),
-        an.check_closed_loop_zero(rt.line_integral_log_ratio(rt.dae_optimum(two_d, 0.5), 0.5,
+        checks.check_line_integral_exact(mixture_1d, sigma, x, x + rng.standard_normal(x.shape)),
+        checks.check_chain_matches_cdf(iid_chains, rt.mixture_cdf_1d(smooth)),
+        checks.check_smoothing_bias(iid_chains, mixture_1d, sigma),
+        checks.check_closed_loop_zero(rt.line_integral_log_ratio(rt.dae_optimum(two_d, 0.5), 0.5,
                                                              n_nodes=64), [A, B, C]),
-        an.check_closed_loop_stokes(rt.line_integral_log_ratio(rotation, 0.5, n_nodes=4), curl,
+        checks.check_closed_loop_stokes(rt.line_integral_log_ratio(rotation, 0.5, n_nodes=4), curl,
                                     0.5, A, B, C),
-        an.check_spurious_attractor_traps(np.full((10, 3, 1), 5.0), 5.0, [2.0, 8.0]),
-        an.check_chains_end_in_interval(np.zeros((10, 3, 1)), -1.0, 1.0),
-        an.check_log_concave_above_threshold(separated_2d),
-        an.check_multimodal_below_threshold(separated_2d, 0.1),
-        an.check_sample_mean(exact_2d, separated_2d),
-        an.check_mode_weights(exact_2d, separated_2d),
-        an.check_chain_mode_weights(exact_2d.reshape(1000, 3, 2), separated_2d),
-        an.check_chains_stay_in_mode(np.tile(separated_2d.means[1], (5, 1)), separated_2d, 1),
+        checks.check_spurious_attractor_traps(np.full((10, 3, 1), 5.0), 5.0, [2.0, 8.0]),
+        checks.check_chains_end_in_interval(np.zeros((10, 3, 1)), -1.0, 1.0),
+        checks.check_log_concave_above_threshold(separated_2d),
+        checks.check_multimodal_below_threshold(separated_2d, 0.1),
+        checks.check_sample_mean(exact_2d, separated_2d),
+        checks.check_mode_weights(exact_2d, separated_2d),
+        checks.check_chain_mode_weights(exact_2d.reshape(1000, 3, 2), separated_2d),
+        checks.check_chains_stay_in_mode(np.tile(separated_2d.means[1], (5, 1)), separated_2d, 1),
     ]
-    assert all(isinstance(r, CheckResult) for r in results)
+    assert all(isinstance(r, checks.CheckResult) for r in results)
     failed = [r.claim for r in results if not r.passed]
     assert not failed
-    assert "claim" in rt.checks.format_table(results)
+    assert "claim" in checks.format_table(results)
 
 
 def test_checks_fail_on_wrong_input(mixture_1d, separated_2d, rng):
@@ -309,26 +308,26 @@ def test_checks_fail_on_wrong_input(mixture_1d, separated_2d, rng):
     A, B, C = (rng.standard_normal((30, 2)) for _ in range(3))
     rotation = rotation_field(0.7, 0.5)
     density_2d = rt.GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.5]], [np.eye(2)] * 2)
-    no_curl = an.field_curl_2d(lambda X: np.broadcast_to(np.eye(2), (len(X), 2, 2)))
+    no_curl = rt.field_curl_2d(lambda X: np.broadcast_to(np.eye(2), (len(X), 2, 2)))
     escaped = np.concatenate([np.full((5, 3, 1), 5.0), np.full((5, 3, 1), 9.0)])
     wrong_2d = separated_2d.sample(3000, rng)[:, ::-1]  # swapped coordinates move the modes
     results = [
-        an.check_chain_matches_cdf(wrong_chains, an.mixture_cdf_1d(mixture_1d.smoothed(sigma))),
-        an.check_smoothing_bias(mixture_1d.sample(4000, rng).reshape(1000, 4, 1), mixture_1d,
+        checks.check_chain_matches_cdf(wrong_chains, rt.mixture_cdf_1d(mixture_1d.smoothed(sigma))),
+        checks.check_smoothing_bias(mixture_1d.sample(4000, rng).reshape(1000, 4, 1), mixture_1d,
                                 1.5),
-        an.check_closed_loop_zero(rt.line_integral_log_ratio(rotation, 0.5, n_nodes=4),
+        checks.check_closed_loop_zero(rt.line_integral_log_ratio(rotation, 0.5, n_nodes=4),
                                   [A, B, C]),
         # a gradient field has no circulation: the loop sums are too small to pass
-        an.check_closed_loop_stokes(rt.line_integral_log_ratio(rt.dae_optimum(density_2d, 0.5),
+        checks.check_closed_loop_stokes(rt.line_integral_log_ratio(rt.dae_optimum(density_2d, 0.5),
                                                                0.5, n_nodes=64),
                                     no_curl, 0.5, A, B, C),
-        an.check_spurious_attractor_traps(escaped, 5.0, [2.0, 8.0]),
-        an.check_chains_end_in_interval(np.full((10, 3, 1), 3.0), -1.0, 1.0),
-        an.check_multimodal_below_threshold(separated_2d, 6.0),
-        an.check_sample_mean(wrong_2d, separated_2d),
-        an.check_mode_weights(wrong_2d, separated_2d),
-        an.check_chain_mode_weights(wrong_2d.reshape(1000, 3, 2), separated_2d),
-        an.check_chains_stay_in_mode(separated_2d.sample(50, rng), separated_2d, 1),
+        checks.check_spurious_attractor_traps(escaped, 5.0, [2.0, 8.0]),
+        checks.check_chains_end_in_interval(np.full((10, 3, 1), 3.0), -1.0, 1.0),
+        checks.check_multimodal_below_threshold(separated_2d, 6.0),
+        checks.check_sample_mean(wrong_2d, separated_2d),
+        checks.check_mode_weights(wrong_2d, separated_2d),
+        checks.check_chain_mode_weights(wrong_2d.reshape(1000, 3, 2), separated_2d),
+        checks.check_chains_stay_in_mode(separated_2d.sample(50, rng), separated_2d, 1),
     ]
     passed = [r.claim for r in results if r.passed]
     assert not passed
@@ -336,4 +335,4 @@ def test_checks_fail_on_wrong_input(mixture_1d, separated_2d, rng):
 
 def test_log_concavity_check_rejects_a_level_below_the_threshold(separated_2d):
     with pytest.raises(ValueError, match="sigma must be >= the threshold"):
-        an.check_log_concave_above_threshold(separated_2d, sigma=1.0)
+        checks.check_log_concave_above_threshold(separated_2d, sigma=1.0)

@@ -12,24 +12,25 @@ from raetut import checks
 
 @pytest.fixture(scope="module")
 def results():
-    return rt.run_all()
+    return checks.run_all()
 
 
 @pytest.fixture(scope="module")
 def mixture():
-    return rt.default_mixture_1d()
+    return checks.default_mixture_1d()
 
 
-CHECK_NAMES = [name for name in checks.__all__ if name.startswith("check_")]
+CHECK_NAMES = [entry.name for entry in checks.registry()]
 
 
 def test_run_all_runs_every_check_once(results):
-    assert len(results) == len(CHECK_NAMES)
+    assert [r.name for r in results] == CHECK_NAMES
     assert len({r.claim for r in results}) == len(results)
-    assert all(isinstance(r, rt.CheckResult) for r in results)
+    assert all(isinstance(r, checks.CheckResult) for r in results)
+    assert all(r.kind in checks.KINDS and r.chapter in checks.CHAPTERS for r in results)
 
 
-@pytest.mark.parametrize("index", range(len(CHECK_NAMES)))
+@pytest.mark.parametrize("index", range(len(CHECK_NAMES)), ids=CHECK_NAMES)
 def test_every_check_passes_with_defaults(results, index):
     r = results[index]
     assert r.passed, f"{r.claim}: measured {r.measured}, expected {r.expected} ± {r.tolerance}"
@@ -37,7 +38,7 @@ def test_every_check_passes_with_defaults(results, index):
 
 
 def test_score_matching_identity_holds_on_random_points(rng):
-    result = rt.check_score_matching_identity(X=rng.standard_normal((500, 2)), lam=0.3)
+    result = checks.check_score_matching_identity(X=rng.standard_normal((500, 2)), lam=0.3)
     assert result.passed and "n = 500" in result.detail
 
 
@@ -50,9 +51,9 @@ def _first_order_dae(density, sigma):
 
 
 def test_exact_optimum_check_fails_for_first_order_formula_and_wrong_density(mixture):
-    assert not rt.check_dae_optimum_exact(optimum=_first_order_dae).passed
+    assert not checks.check_dae_optimum_exact(optimum=_first_order_dae).passed
     perturbed = rt.GaussianMixture([0.3, 0.5, 0.2], [-2.0, 0.52, 2.5], [0.4, 0.6, 0.3])
-    result = rt.check_dae_optimum_exact(
+    result = checks.check_dae_optimum_exact(
         mixture, optimum=lambda density, sigma: rt.dae_optimum(perturbed, sigma)
     )
     assert not result.passed
@@ -60,7 +61,7 @@ def test_exact_optimum_check_fails_for_first_order_formula_and_wrong_density(mix
 
 
 def test_score_error_order_check_fails_for_wrong_coefficient():
-    result = rt.check_dae_score_error_order(
+    result = checks.check_dae_score_error_order(
         optimum=lambda d, sigma: (lambda X: X + 2 * sigma**2 * d.score(X))
     )
     assert not result.passed
@@ -69,21 +70,21 @@ def test_score_error_order_check_fails_for_wrong_coefficient():
 
 def test_dae_second_order_check_fails_for_rcae_coefficient():
     # The rCAE coefficient has Delta s where the DAE one has Delta s / 2.
-    result = rt.check_dae_second_order_coefficient(correction=rt.rcae_score_correction)
+    result = checks.check_dae_second_order_coefficient(correction=rt.rcae_score_correction)
     assert not result.passed
     assert result.measured > 0.05
 
 
 def test_gap_fixed_check_fails_for_affine_map():
     # For affine r the DAE and rCAE criteria coincide exactly: no sigma^2 term to see.
-    result = rt.check_dae_rcae_gap_fixed(
+    result = checks.check_dae_rcae_gap_fixed(
         reconstruct=lambda X: 0.9 * X + 0.1, derivative=lambda X: np.full_like(X, 0.9)
     )
     assert not result.passed
 
 
 def test_gap_coefficient_check_fails_for_wrong_second_derivative():
-    result = rt.check_dae_rcae_gap_coefficient(
+    result = checks.check_dae_rcae_gap_coefficient(
         second_derivative=lambda X: np.tanh(X) / np.cosh(X) ** 2  # sign flipped
     )
     assert not result.passed
@@ -92,14 +93,14 @@ def test_gap_coefficient_check_fails_for_wrong_second_derivative():
 
 def test_gap_near_optimum_check_is_sharp(mixture):
     # psi = s itself makes the sigma^6 coefficient E[(psi - s) psi''] vanish: order 8.
-    exact_score = rt.check_dae_rcae_gap_near_optimum(
+    exact_score = checks.check_dae_rcae_gap_near_optimum(
         mixture, psi=mixture.score, psi_derivative=lambda X: mixture.hessian_log_prob(X)[:, :, 0]
     )
     assert not exact_score.passed
     assert exact_score.measured == pytest.approx(8.0, abs=0.1)
     # A wrong derivative of psi breaks the rCAE penalty: the gap is back to order 4.
     other = mixture.smoothed(0.5)
-    wrong_derivative = rt.check_dae_rcae_gap_near_optimum(
+    wrong_derivative = checks.check_dae_rcae_gap_near_optimum(
         mixture, psi=other.score, psi_derivative=lambda X: np.zeros_like(X)
     )
     assert not wrong_derivative.passed
@@ -115,7 +116,7 @@ def test_gap_at_optimum_check_fails_away_from_optimum(mixture):
 
         return (lambda X: X + sigma**2 * other.score(X)), jacobian_sq_norm
 
-    result = rt.check_dae_rcae_gap_at_optimum(mixture, family=family)
+    result = checks.check_dae_rcae_gap_at_optimum(mixture, family=family)
     assert not result.passed
     assert result.measured == pytest.approx(6.0, abs=0.1)
 
@@ -130,12 +131,12 @@ def _wrong_rcae_solver(density, factor):
 
 
 def test_rcae_score_error_check_fails_for_wrong_solver(mixture):
-    result = rt.check_rcae_score_error_order(solver=_wrong_rcae_solver(mixture, 2.0))
+    result = checks.check_rcae_score_error_order(solver=_wrong_rcae_solver(mixture, 2.0))
     assert not result.passed
 
 
 def test_rcae_second_order_check_fails_for_dae_coefficient():
-    result = rt.check_rcae_second_order_coefficient(correction=rt.dae_score_correction)
+    result = checks.check_rcae_second_order_coefficient(correction=rt.dae_score_correction)
     assert not result.passed
     assert result.measured > 0.05
 
@@ -145,28 +146,28 @@ def test_rcae_jacobian_check_fails_for_solver_fed_a_perturbed_density():
         return rt.rcae_optimum_1d(lambda x: log_p(x) - 0.5 * x**2, grid, lam)
 
     # The Jacobian then follows 1 + lam ((log p)'' - 1): an error lam, order 1.
-    result = rt.check_rcae_jacobian_hessian(solver=solver)
+    result = checks.check_rcae_jacobian_hessian(solver=solver)
     assert not result.passed
     assert result.measured == pytest.approx(1.0, abs=0.1)
 
 
 def test_score_matching_check_fails_for_wrong_divergence():
-    psi, jacobian, divergence = checks._default_tanh_field()
-    assert rt.check_score_matching_identity(psi, jacobian, divergence).passed
-    result = rt.check_score_matching_identity(psi, jacobian, lambda X: 1.01 * divergence(X))
+    psi, jacobian, divergence = checks.ch08._default_tanh_field()
+    assert checks.check_score_matching_identity(psi, jacobian, divergence).passed
+    result = checks.check_score_matching_identity(psi, jacobian, lambda X: 1.01 * divergence(X))
     assert not result.passed
     assert result.measured > 1e-5
 
 
 def test_gaussian_closed_form_check_fails_for_wrong_lam():
-    result = rt.check_gaussian_closed_forms(
+    result = checks.check_gaussian_closed_forms(
         rcae_closed_form=lambda mean, cov, lam: rt.gaussian_rcae_optimum(mean, cov, 1.1 * lam)
     )
     assert not result.passed
 
 
 def test_gaussian_solver_check_fails_for_wrong_closed_form():
-    result = rt.check_gaussian_rcae_solver(
+    result = checks.check_gaussian_rcae_solver(
         closed_form=lambda mean, cov, lam: rt.gaussian_rcae_optimum(mean, cov, 1.01 * lam)
     )
     assert not result.passed
@@ -174,8 +175,8 @@ def test_gaussian_solver_check_fails_for_wrong_closed_form():
 
 
 def test_gaussian_solver_tolerance_shrinks_with_the_grid():
-    coarse = rt.check_gaussian_rcae_solver(n_grid=1001)
-    fine = rt.check_gaussian_rcae_solver(n_grid=4001)
+    coarse = checks.check_gaussian_rcae_solver(n_grid=1001)
+    fine = checks.check_gaussian_rcae_solver(n_grid=4001)
     assert coarse.passed and fine.passed
     assert fine.tolerance == pytest.approx(coarse.tolerance / 16, rel=1e-2)
     assert fine.measured == pytest.approx(coarse.measured / 16, rel=0.05)  # second order
@@ -188,13 +189,13 @@ def test_antimode_check_fails_for_energy_like_reconstruction(paper_density):
     def energy_like(X):
         return X + 1e-2 * (top - paper_density.log_prob(X))[:, None]
 
-    result = rt.check_antimode_reconstruction(paper_density, reconstruct=energy_like)
+    result = checks.check_antimode_reconstruction(paper_density, reconstruct=energy_like)
     assert not result.passed
     assert result.measured > 0.1
 
 
 def test_antimode_check_works_with_dae_optimum_and_other_density(mixture):
-    result = rt.check_antimode_reconstruction(
+    result = checks.check_antimode_reconstruction(
         mixture, reconstruct=rt.dae_optimum(mixture, np.sqrt(1e-4))
     )
     assert result.passed
@@ -203,7 +204,7 @@ def test_antimode_check_works_with_dae_optimum_and_other_density(mixture):
 
 def test_antimode_check_requires_an_antimode(gaussian_1d):
     with pytest.raises(ValueError, match="antimode"):
-        rt.check_antimode_reconstruction(gaussian_1d)
+        checks.check_antimode_reconstruction(gaussian_1d)
 
 
 # ---------------------------------------------------------------------- bad input
@@ -212,30 +213,30 @@ def test_antimode_check_requires_an_antimode(gaussian_1d):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: rt.check_dae_optimum_exact(density="p"), TypeError, "density"),
-        (lambda: rt.check_dae_optimum_exact(optimum=3), TypeError, "optimum"),
-        (lambda: rt.check_dae_optimum_exact(sigmas=(0.1, -1.0)), ValueError, "sigmas"),
-        (lambda: rt.check_dae_optimum_exact(n_grid=101), ValueError, "n_grid"),
-        (lambda: rt.check_dae_score_error_order(sigmas=[0.1, 0.1, 0.2]), ValueError, "sigmas"),
-        (lambda: rt.check_dae_score_error_order(sigmas=[0.1, 0.2]), ValueError, "sigmas"),
-        (lambda: rt.check_dae_score_error_order(bounds=(1.0, -1.0)), ValueError, "bounds"),
-        (lambda: rt.check_dae_score_error_order(
+        (lambda: checks.check_dae_optimum_exact(density="p"), TypeError, "density"),
+        (lambda: checks.check_dae_optimum_exact(optimum=3), TypeError, "optimum"),
+        (lambda: checks.check_dae_optimum_exact(sigmas=(0.1, -1.0)), ValueError, "sigmas"),
+        (lambda: checks.check_dae_optimum_exact(n_grid=101), ValueError, "n_grid"),
+        (lambda: checks.check_dae_score_error_order(sigmas=[0.1, 0.1, 0.2]), ValueError, "sigmas"),
+        (lambda: checks.check_dae_score_error_order(sigmas=[0.1, 0.2]), ValueError, "sigmas"),
+        (lambda: checks.check_dae_score_error_order(bounds=(1.0, -1.0)), ValueError, "bounds"),
+        (lambda: checks.check_dae_score_error_order(
             optimum=lambda d, s: (lambda X: X[:, 0])), ValueError, "optimum"),
-        (lambda: rt.check_rcae_score_error_order(lams=[-1e-3, 1e-3, 1e-2]), ValueError, "lams"),
-        (lambda: rt.check_rcae_score_error_order(
+        (lambda: checks.check_rcae_score_error_order(lams=[-1e-3, 1e-3, 1e-2]), ValueError, "lams"),
+        (lambda: checks.check_rcae_score_error_order(
             solver=lambda log_p, grid, lam: grid[:-1]), ValueError, "solver"),
-        (lambda: rt.check_rcae_score_error_order(
+        (lambda: checks.check_rcae_score_error_order(
             density=rt.GaussianMixture([1.0], [[0.0, 0.0]], [np.eye(2)])), TypeError, "density"),
-        (lambda: rt.check_dae_rcae_gap_near_optimum(density=rt.paper_density_1d()),
+        (lambda: checks.check_dae_rcae_gap_near_optimum(density=rt.paper_density_1d()),
          ValueError, "psi"),
-        (lambda: rt.check_score_matching_identity(lam=0.0), ValueError, "lam"),
-        (lambda: rt.check_score_matching_identity(X=np.zeros(3)), ValueError, "X"),
-        (lambda: rt.check_score_matching_identity(psi_jacobian=lambda X: np.zeros((len(X), 2))),
+        (lambda: checks.check_score_matching_identity(lam=0.0), ValueError, "lam"),
+        (lambda: checks.check_score_matching_identity(X=np.zeros(3)), ValueError, "X"),
+        (lambda: checks.check_score_matching_identity(psi_jacobian=lambda X: np.zeros((len(X), 2))),
          ValueError, "psi_jacobian"),
-        (lambda: rt.check_gaussian_closed_forms(sigma=0.0), ValueError, "sigma"),
-        (lambda: rt.check_gaussian_rcae_solver(variance=-1.0), ValueError, "variance"),
-        (lambda: rt.run_all(rng=0), TypeError, "rng"),
-        (lambda: rt.format_table([1, 2]), TypeError, "results"),
+        (lambda: checks.check_gaussian_closed_forms(sigma=0.0), ValueError, "sigma"),
+        (lambda: checks.check_gaussian_rcae_solver(variance=-1.0), ValueError, "variance"),
+        (lambda: checks.run_all(rng=0), TypeError, "rng"),
+        (lambda: checks.format_table([1, 2]), TypeError, "results"),
     ],
 )
 def test_checks_reject_bad_input(call, error, match):
@@ -247,9 +248,9 @@ def test_checks_reject_bad_input(call, error, match):
 
 
 def test_format_table_lists_every_result():
-    good = rt.CheckResult("a claim", 2.0004, 2.0, 0.1, True)
-    bad = rt.CheckResult("another, longer claim", 0.5, 0.0, 1e-3, False, "why")
-    lines = rt.format_table([good, bad]).splitlines()
+    good = checks.CheckResult("a claim", 2.0004, 2.0, 0.1, True)
+    bad = checks.CheckResult("another, longer claim", 0.5, 0.0, 1e-3, False, "why")
+    lines = checks.format_table([good, bad]).splitlines()
     assert len(lines) == 4
     assert lines[0].startswith("claim") and lines[0].endswith("result")
     assert lines[2].endswith("PASS") and "2" in lines[2]
@@ -266,7 +267,7 @@ def _run_cli(*args):
 def test_cli_verify_passes():
     completed = _run_cli("verify")
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert completed.stdout.count("PASS") == len(CHECK_NAMES)
+    assert completed.stdout.count("| PASS") == len(CHECK_NAMES)
     assert "FAIL" not in completed.stdout
     assert f"{len(CHECK_NAMES)}/{len(CHECK_NAMES)} checks passed in" in completed.stdout
 
@@ -274,10 +275,10 @@ def test_cli_verify_passes():
 def test_cli_exits_1_when_a_check_fails(monkeypatch, capsys):
     from raetut import __main__ as cli
 
-    failing = rt.CheckResult("made to fail", 1.0, 0.0, 0.1, False)
-    monkeypatch.setattr(checks, "run_all", lambda: [failing])
+    failing = checks.CheckResult("made to fail", 1.0, 0.0, 0.1, False)
+    monkeypatch.setattr(checks, "run_all", lambda chapter=None, progress=None: [failing])
     assert cli.main(["verify"]) == 1
-    assert "FAILED: made to fail" in capsys.readouterr().out
+    assert "made to fail" in capsys.readouterr().out
 
 
 def test_cli_usage_errors_and_help():
@@ -288,3 +289,4 @@ def test_cli_usage_errors_and_help():
     assert missing.returncode == 2 and "command is required" in missing.stderr
     helped = _run_cli("--help")
     assert helped.returncode == 0 and "verify" in helped.stdout
+

@@ -1,7 +1,10 @@
 """The package's public namespace and its shared input validation."""
 
+import ast
+import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,3 +97,79 @@ def test_validation_accepts_good_input_unchanged():
     assert v.positive_scalar(np.float32(0.5), "sigma") == 0.5
     assert v.positive_int(np.int64(3), "n") == 3
     np.testing.assert_array_equal(v.increasing_grid([0, 1, 3]), [0.0, 1.0, 3.0])
+
+
+# ------------------------------------------------------------------ the package's layout
+
+PACKAGE = Path(rt.__file__).parent
+STACK_MODULES = ["densities", "criteria", "optimal", "models", "training", "fields", "sampling",
+                 "diagnostics", "plotting", "widgets"]
+
+
+def test_export_map_is_exactly_the_modules_public_names():
+    seen = {}
+    for name in STACK_MODULES:
+        module = importlib.import_module(f"raetut.{name}")
+        for public in module.__all__:
+            assert public not in seen, f"{public} is exported by {seen[public]} and {name}"
+            seen[public] = name
+    assert rt._EXPORTS == seen
+
+
+def test_every_public_name_resolves_to_its_module():
+    for name, module in rt._EXPORTS.items():
+        assert getattr(rt, name) is getattr(importlib.import_module(f"raetut.{module}"), name)
+
+
+def test_the_stack_is_one_way():
+    linter = Path(sys.executable).with_name("lint-imports")
+    completed = subprocess.run([str(linter)], capture_output=True, text=True,
+                               cwd=PACKAGE.parent)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "0 broken" in completed.stdout
+
+
+def _private_reach_ins(path):
+    """``from .x import _name`` and ``x._name`` for another raetut module ``x``."""
+    tree = ast.parse(path.read_text())
+    own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    modules = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            for alias in node.names:
+                if node.module is None:
+                    modules.add(alias.asname or alias.name)
+                elif alias.name.startswith("_") and not node.module.startswith("_"):
+                    found.append(f"from {node.module} import {alias.name}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and node.attr.startswith("_")
+                and not node.attr.startswith("__") and node.attr not in own):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_reads_another_modules_private_names():
+    roots = [PACKAGE, PACKAGE.parent / "benchmarks", PACKAGE.parent / "tools"]
+    offenders = {}
+    for root in roots:
+        for path in root.rglob("*.py"):
+            found = _private_reach_ins(path)
+            if path.parent.parent == PACKAGE.parent and path.parent != PACKAGE:
+                source = path.read_text()
+                found += [f"raetut private {m}" for m in ("._points(", "._params(")
+                          if m in source]
+            if found:
+                offenders[str(path.relative_to(PACKAGE.parent))] = found
+    assert not offenders
+
+
+def test_nothing_in_the_package_imports_tests_notebooks_or_tools():
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
+                    node.module or ""]
+                assert not any(n.split(".")[0] in ("tests", "tools", "notebooks") for n in names)

@@ -21,8 +21,7 @@ from jupyter_cache.executors import load_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
-sys.path.insert(0, str(ROOT / "tests"))
-from book_toc import toc_files  # noqa: E402  (the one reader of _toc.yml)
+from book_toc import toc_files  # noqa: E402  (the one reader of _toc.yml, beside this file)
 
 
 def chapters():

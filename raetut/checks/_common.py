@@ -1,0 +1,99 @@
+"""What the chapters' checks share: the default density, its support, noise levels, slopes."""
+
+import numpy as np
+
+from .. import diagnostics
+from ..densities import GaussianMixture
+
+# A fitted order of convergence is accepted within this distance of the predicted one.
+# Neighbouring integer orders are 10 tolerances away; the next term of each expansion
+# shifts the fitted slope by only a few hundredths over the default ranges.
+SLOPE_TOLERANCE = 0.1
+
+
+# Points count as "where there is data" when p >= DATA_LEVEL * max p.
+DATA_LEVEL = 1e-2
+
+
+def default_mixture_1d():
+    """The checks' default 1-D density: three modes of unequal weights and widths.
+
+    Returns
+    -------
+    GaussianMixture
+        Weights (0.3, 0.5, 0.2), means (-2, 0.5, 2.5), variances (0.4, 0.6, 0.3).
+    """
+    return GaussianMixture([0.3, 0.5, 0.2], [-2.0, 0.5, 2.5], [0.4, 0.6, 0.3])
+
+
+def density_1d(density, default=default_mixture_1d):
+    if density is None:
+        return default()
+    needed = ("log_prob", "prob", "score", "hessian_log_prob")
+    if getattr(density, "dim", None) != 1 or not all(callable(getattr(density, m, None))
+                                                      for m in needed):
+        raise TypeError(
+            "density must be a 1-D density (dim == 1) with log_prob, prob, score and "
+            f"hessian_log_prob, e.g. a 1-D GaussianMixture; got {type(density).__name__}"
+        )
+    return density
+
+
+def support(density, bounds):
+    """An interval holding essentially all of the mass of a 1-D density."""
+    if bounds is not None:
+        lower, upper = (float(b) for b in bounds)
+        if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
+            raise ValueError(f"bounds must be a finite pair (lower, upper), lower < upper; "
+                             f"got {bounds}")
+        return lower, upper
+    if isinstance(density, GaussianMixture):
+        # 10 standard deviations: the mass left outside is below 1e-22.
+        means = density.means[:, 0]
+        spreads = 10.0 * np.sqrt(density.covariances[:, 0, 0])
+        return float(np.min(means - spreads)), float(np.max(means + spreads))
+    if hasattr(density, "lower") and hasattr(density, "upper"):
+        return float(density.lower), float(density.upper)
+    raise ValueError(f"bounds must be given for a density of type {type(density).__name__}")
+
+
+def data_mask_1d(density, x):
+    """Where ``p >= DATA_LEVEL * max p`` on the points ``x`` (m,)."""
+    p = density.prob(x[:, None])
+    return p >= DATA_LEVEL * np.max(p)
+
+
+def log_density(density):
+    def log_p(x):
+        return density.log_prob(np.asarray(x, dtype=float)[:, None])
+
+    return log_p
+
+
+def noise_levels_arg(values, default, name):
+    values = np.geomspace(*default) if values is None else np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size < 3 or np.any(~np.isfinite(values)) or np.any(values <= 0):
+        raise ValueError(f"{name} must be at least 3 distinct values > 0; got {values}")
+    if np.unique(values).size != values.size:
+        raise ValueError(f"{name} must not contain repeated values")
+    return values
+
+
+def call_checked(r, X, name):
+    out = np.asarray(r(X), dtype=float)
+    if out.shape != X.shape:
+        raise ValueError(f"{name} must return shape {X.shape}; got {out.shape}")
+    return out
+
+
+def solver_on_grid(solver, log_p, grid, lam, name="solver"):
+    out = np.asarray(solver(log_p, grid, lam), dtype=float)
+    if out.shape != grid.shape:
+        raise ValueError(f"{name} must return shape {grid.shape}; got {out.shape}")
+    return out
+
+
+def power_law_slope(h, err):
+    """Fitted order of ``err(h)``; errors that vanish exactly count as order 0."""
+    err = np.maximum(np.abs(np.asarray(err, dtype=float)), np.finfo(float).tiny)
+    return diagnostics.fit_power_law(h, err)
