@@ -42,8 +42,10 @@ __all__ = [
     "SLOPE_TOLERANCE",
 ]
 
+#: The kinds of evidence a check can be (see the module docstring).
 KINDS = ("identity", "numerical", "statistical")
 
+#: The book's chapters, numbered as on the website.
 CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 
@@ -263,7 +265,7 @@ def to_json(results):
     return json.dumps(rows, indent=2)
 
 
-from ._common import SLOPE_TOLERANCE, default_mixture_1d  # noqa: E402, F401
+from ._common import SLOPE_TOLERANCE, default_mixture_1d  # noqa: E402, F401  (shared by chapters)
 
 
 def __getattr__(name):
