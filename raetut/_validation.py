@@ -7,6 +7,7 @@ whose message names the offending argument and says what was expected.
 import numbers
 
 import numpy as np
+from autograd.tracer import Box, getval
 
 
 def as_points(X, name="X", dim=None, allow_empty=False):
@@ -158,46 +159,65 @@ def values_on_grid(values, m, name):
     return values
 
 
-def call_checked(f, X, name, shape=None):
+def call_checked(f, X, name, shape=None, finite=True, call=None):
     """Call a user function on ``X`` and check what it returns.
+
+    The one place where the package calls a function it was given (a reconstruction,
+    a score, a log-density, a log-ratio, a Jacobian ...) and checks its output.
 
     Parameters
     ----------
     f : callable
-        The user's function, called as ``f(X)``.
-    X : ndarray
-        Its input (points of shape (n, d), or grid values).
+        The user's function, called as ``f(X)`` (or ``f(*X)`` for a tuple ``X``).
+    X : ndarray or tuple of ndarray
+        Its input (points of shape (n, d), or grid values); a tuple holds several
+        arguments, e.g. ``(x, x_new)`` for a log-ratio.
     name : str
         The argument name of ``f``, used in error messages.
     shape : tuple of int, optional
         Required shape of the output; default ``X.shape``.
+    finite : bool or "log"
+        What non-finite output is accepted. ``True``: none. ``"log"``: ``-inf`` (a
+        log-density where the density is 0), but not NaN or ``+inf``. ``False``: any,
+        for callers that handle non-finite values themselves (a sampler rejects them).
+    call : str, optional
+        How the call is written in messages; default ``name + "(X)"``.
 
     Returns
     -------
     ndarray of float
-        ``f(X)``, finite, of the required shape.
+        ``f(X)``, of the required shape. If ``f`` is traced by autograd (its output is
+        an autograd box) the box itself is returned, so that gradients flow through.
 
     Raises
     ------
     ValueError
-        If the output has the wrong shape or holds NaN or infinite values; the message
-        names ``f`` and the first offending input.
+        If the output has the wrong shape or non-finite values that ``finite`` does
+        not accept; the message names ``f`` and the first offending input.
     """
-    shape = np.shape(X) if shape is None else tuple(shape)
+    args = X if isinstance(X, tuple) else (X,)
+    shape = np.shape(args[0]) if shape is None else tuple(shape)
+    call = f"{name}(X)" if call is None else call
     try:
-        out = np.asarray(f(X), dtype=float)
-    except (TypeError, ValueError) as exc:
+        out = f(*args)
+    except TypeError as exc:
         if not callable(f):
             raise TypeError(f"{name} must be callable; got {type(f).__name__}") from exc
         raise
-    if out.shape != shape:
-        raise ValueError(f"{name}(X) must return shape {shape}; got shape {out.shape}")
-    bad = ~np.isfinite(out)
-    if np.any(bad):
-        index = np.argwhere(bad)[0]
-        row = int(index[0]) if out.ndim and len(index) else 0
-        where = np.asarray(X)[row] if np.ndim(X) else X
-        raise ValueError(
-            f"{name} returned a non-finite value ({out[tuple(index)]}) at input {where}"
-        )
-    return out
+    traced = isinstance(out, Box)
+    values = np.asarray(getval(out) if traced else out, dtype=float)
+    if values.shape != shape:
+        raise ValueError(f"{call} must return shape {shape}; got shape {values.shape}")
+    if finite is not False:
+        bad = np.isnan(values) | (values == np.inf)
+        if finite != "log":
+            bad |= values == -np.inf
+        if np.any(bad):
+            index = np.argwhere(bad)[0]
+            row = int(index[0]) if values.ndim and len(index) else 0
+            where = tuple(np.asarray(a)[row] if np.ndim(a) else a for a in args)
+            where = where[0] if len(where) == 1 else where
+            raise ValueError(
+                f"{name} returned a non-finite value ({values[tuple(index)]}) at input {where}"
+            )
+    return out if traced else values

@@ -27,6 +27,7 @@ import numpy as np
 from ._grid import trapezoid
 from ._validation import (
     as_points,
+    call_checked,
     check_callable,
     check_rng,
     increasing_grid,
@@ -54,22 +55,6 @@ __all__ = [
 ]
 
 
-def _evaluate(f, X, name, n, d):
-    """Call ``f(X)`` and check that the result has shape (n, d)."""
-    out = f(X)
-    if anp.shape(out) != (n, d):
-        raise ValueError(f"{name}(X) must return shape {(n, d)}; got {anp.shape(out)}")
-    return out
-
-
-def _evaluate_rows(f, X, name, n):
-    """Call ``f(X)`` and check that the result has shape (n,)."""
-    out = f(X)
-    if anp.shape(out) != (n,):
-        raise ValueError(f"{name}(X) must return shape {(n,)}; got {anp.shape(out)}")
-    return out
-
-
 def reconstruction_error(reconstruct, X):
     """Squared reconstruction error ``||r(x) - x||^2`` of each point.
 
@@ -85,7 +70,7 @@ def reconstruction_error(reconstruct, X):
     """
     check_callable(reconstruct, "reconstruct")
     X = as_points(X)
-    R = _evaluate(reconstruct, X, "reconstruct", *X.shape)
+    R = call_checked(reconstruct, X, "reconstruct")
     return anp.sum((R - X) ** 2, axis=1)
 
 
@@ -131,7 +116,7 @@ def dae_loss(reconstruct, X, sigma, noise=None, rng=None):
         raise ValueError("noise contains NaN or infinite values")
     m = noise.shape[0]
     corrupted = (X[None] + sigma * noise).reshape(m * n, d)
-    R = _evaluate(reconstruct, corrupted, "reconstruct", m * n, d)
+    R = call_checked(reconstruct, corrupted, "reconstruct")
     return anp.mean(anp.sum((R - anp.tile(X, (m, 1))) ** 2, axis=1))
 
 
@@ -156,7 +141,7 @@ def rcae_loss(reconstruct, jacobian_sq_norm, X, lam):
     lam = nonnegative_scalar(lam, "lam")
     err = reconstruction_error(reconstruct, X)
     X = np.asarray(X, dtype=float)
-    penalty = _evaluate_rows(jacobian_sq_norm, X, "jacobian_sq_norm", X.shape[0])
+    penalty = call_checked(jacobian_sq_norm, X, "jacobian_sq_norm", shape=X.shape[:1])
     return anp.mean(err + lam * penalty)
 
 
@@ -181,7 +166,8 @@ def cae_loss(reconstruct, encoder_jacobian_sq_norm, X, lam):
     lam = nonnegative_scalar(lam, "lam")
     err = reconstruction_error(reconstruct, X)
     X = np.asarray(X, dtype=float)
-    penalty = _evaluate_rows(encoder_jacobian_sq_norm, X, "encoder_jacobian_sq_norm", X.shape[0])
+    penalty = call_checked(encoder_jacobian_sq_norm, X, "encoder_jacobian_sq_norm",
+                           shape=X.shape[:1])
     return anp.mean(err + lam * penalty)
 
 
@@ -206,8 +192,8 @@ def score_matching_loss(psi, divergence, X):
     check_callable(divergence, "divergence")
     X = as_points(X)
     n, d = X.shape
-    P = _evaluate(psi, X, "psi", n, d)
-    div = _evaluate_rows(divergence, X, "divergence", n)
+    P = call_checked(psi, X, "psi")
+    div = call_checked(divergence, X, "divergence", shape=(n,))
     return anp.mean(0.5 * anp.sum(P**2, axis=1) + div)
 
 
@@ -303,7 +289,7 @@ def dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite=40, rule="t
     weights_eps = weights_eps / np.sqrt(2.0 * np.pi)  # E f(Z) = sum_k w_k f(z_k), Z ~ N(0, 1)
     m = grid.size
     corrupted = (grid[:, None] + sigma * nodes[None, :]).reshape(m * n_hermite, 1)
-    R = _evaluate(reconstruct, corrupted, "reconstruct", m * n_hermite, 1)
+    R = call_checked(reconstruct, corrupted, "reconstruct")
     sq_err = (anp.reshape(R, (m, n_hermite)) - grid[:, None]) ** 2
     return anp.sum(weights_x * p * anp.dot(sq_err, weights_eps))
 
@@ -341,8 +327,8 @@ def rcae_loss_quadrature(reconstruct, jacobian_sq_norm, density, lam, grid, rule
     grid = np.asarray(grid, dtype=float)
     p = _density_on_grid(density, grid)
     X = grid[:, None]
-    R = _evaluate(reconstruct, X, "reconstruct", grid.size, 1)
-    penalty = _evaluate_rows(jacobian_sq_norm, X, "jacobian_sq_norm", grid.size)
+    R = call_checked(reconstruct, X, "reconstruct")
+    penalty = call_checked(jacobian_sq_norm, X, "jacobian_sq_norm", shape=(grid.size,))
     return anp.sum(weights_x * p * ((R[:, 0] - grid) ** 2 + lam * penalty))
 
 
@@ -378,9 +364,7 @@ def rcae_score_matching_terms(psi, psi_jacobian, divergence, X, lam):
     X = as_points(X)
     lam = positive_scalar(lam, "lam")
     n, d = X.shape
-    J = np.asarray(psi_jacobian(X), dtype=float)
-    if J.shape != (n, d, d):
-        raise ValueError(f"psi_jacobian(X) must return shape {(n, d, d)}; got {J.shape}")
+    J = call_checked(psi_jacobian, X, "psi_jacobian", shape=(n, d, d))
 
     def reconstruct(Z):
         return Z + lam * psi(Z)
@@ -460,9 +444,7 @@ def dae_score_matching_terms_1d(reconstruct, derivative, density, sigma, grid=No
     smooth = density.smoothed(sigma)
     p_sigma = smooth.prob(X)
     s_sigma = smooth.score(X)[:, 0]
-    R = np.asarray(reconstruct(X), dtype=float)
-    if R.shape != X.shape:
-        raise ValueError(f"reconstruct(X) must return shape {X.shape}; got {R.shape}")
+    R = call_checked(reconstruct, X, "reconstruct")
     psi = (R[:, 0] - grid) / sigma**2
     div = (values_on_grid(derivative(X), grid.size, "derivative(X)") - 1.0) / sigma**2
     dae = float(dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite))

@@ -29,11 +29,13 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import elementwise_grad
 from autograd.tracer import Box
-from scipy import integrate, optimize
+from scipy import integrate
 
+from ._grid import cumulative_trapezoid, zero_crossings
 from ._validation import (
     as_finite_array,
     as_points,
+    call_checked,
     check_callable,
     check_rng,
     one_of,
@@ -602,7 +604,7 @@ class Density1D:
         top = np.max(lp)
         p = np.exp(lp - top)
         self.log_normalizer = float(top + np.log(integrate.simpson(p, x=grid)))
-        cdf = integrate.cumulative_trapezoid(p, grid, initial=0.0)
+        cdf = cumulative_trapezoid(p, grid)
         self._grid = grid
         self._cdf = cdf / cdf[-1]
 
@@ -611,12 +613,7 @@ class Density1D:
 
     @staticmethod
     def _call(f, x, name="log_p"):
-        out = np.asarray(f(x), dtype=float)
-        if out.shape != x.shape:
-            raise ValueError(f"{name} must map shape {x.shape} to {x.shape}; got {out.shape}")
-        if not np.all(np.isfinite(out)):
-            raise ValueError(f"{name} returned NaN or infinite values")
-        return out
+        return call_checked(f, x, name, call=f"{name}(x)")
 
     def _x(self, X):
         return as_points(X, dim=1)[:, 0]
@@ -685,7 +682,8 @@ def paper_density_1d(n_grid=4001):
 def critical_points_1d(density, lower, upper, n_grid=20001):
     """Modes and antimodes of a 1-D density: where the score changes sign.
 
-    Sign changes of the score on a uniform grid, each refined by Brent's method.
+    Sign changes of the score on a uniform grid, each refined by bisection
+    (:func:`raetut._grid.zero_crossings`, shared with :func:`raetut.fields.attractors_1d`).
 
     Parameters
     ----------
@@ -711,28 +709,24 @@ def critical_points_1d(density, lower, upper, n_grid=20001):
     if not upper > lower:
         raise ValueError(f"upper must be > lower={lower}; got {upper}")
     n_grid = positive_int(n_grid, "n_grid", minimum=3)
-    x = np.linspace(lower, upper, n_grid)
 
-    def s(t):
-        return float(density.score(np.array([[t]]))[0, 0])
+    def score(t):
+        return density.score(t[:, None])[:, 0]
 
-    values = density.score(x[:, None])[:, 0]
-    modes, antimodes = [], []
-    for i in np.flatnonzero(values[:-1] * values[1:] < 0):
-        root = optimize.brentq(s, x[i], x[i + 1], xtol=1e-13)
-        (modes if values[i] > 0 else antimodes).append(root)
-    for i in np.flatnonzero(values[1:-1] == 0) + 1:
-        if values[i - 1] > 0 > values[i + 1]:
-            modes.append(x[i])
-        elif values[i - 1] < 0 < values[i + 1]:
-            antimodes.append(x[i])
-    return np.sort(np.array(modes, dtype=float)), np.sort(np.array(antimodes, dtype=float))
+    return zero_crossings(score, np.linspace(lower, upper, n_grid))
 
 
-def check_mixture(density, name="density", dim=None):
-    """Check that ``density`` is a :class:`GaussianMixture` (of dimension ``dim``) and return it."""
+def check_mixture(density, name="density", dim=None, hint=""):
+    """Check that ``density`` is a :class:`GaussianMixture` (of dimension ``dim``) and return it.
+
+    The one guard of every function that needs a mixture's closed forms; ``hint`` is
+    added to the message (e.g. where to look for other densities).
+    """
     if not isinstance(density, GaussianMixture):
-        raise TypeError(f"{name} must be a raetut.GaussianMixture; got {type(density).__name__}")
+        raise TypeError(
+            f"{name} must be a GaussianMixture (raetut.GaussianMixture){hint}; "
+            f"got {type(density).__name__}"
+        )
     if dim is not None and density.dim != dim:
         raise TypeError(
             f"{name} must be a {dim}-D raetut.GaussianMixture; got one of dimension {density.dim}"

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 import autograd.numpy as anp
 import numpy as np
 from autograd import grad
-from scipy import integrate
 from scipy.integrate import cumulative_simpson
 
-from ._grid import trapezoid
+from ._grid import cumulative_trapezoid, trapezoid, zero_crossings
 from ._validation import (
     as_finite_array,
     as_jacobians,
@@ -105,9 +104,7 @@ def energy_gradient(energy, X):
     """
     check_callable(energy, "energy")
     X = as_points(X)
-    values = energy(X)
-    if np.shape(values) != (X.shape[0],):
-        raise ValueError(f"energy(X) must return shape {(X.shape[0],)}; got {np.shape(values)}")
+    call_checked(energy, X, "energy", shape=X.shape[:1])
     return grad(lambda Z: anp.sum(energy(Z)))(X)
 
 
@@ -267,9 +264,7 @@ def circulation(field, center, radius, n_nodes=256):
     t = 2.0 * np.pi * np.arange(n_nodes) / n_nodes
     direction = np.stack([np.cos(t), np.sin(t)], axis=1)
     points = center + radius * direction
-    values = np.asarray(field(points), dtype=float)
-    if values.shape != (n_nodes, 2):
-        raise ValueError(f"field(X) must return shape {(n_nodes, 2)}; got {values.shape}")
+    values = call_checked(field, points, "field")
     tangent = radius * np.stack([-np.sin(t), np.cos(t)], axis=1)  # d(points)/dt
     return float(np.sum(values * tangent) * 2.0 * np.pi / n_nodes)
 
@@ -278,8 +273,10 @@ def attractors_1d(reconstruct, lower, upper, n_grid=20001, return_repellers=Fals
     """Attracting fixed points of a 1-D reconstruction: where ``r(x) - x`` goes from + to -.
 
     Sign changes of ``r(x) - x`` on a uniform grid, each refined by 60 bisection
-    steps. Where the field goes from - to + it points away from the zero: a repeller,
-    returned on request. Fixed points closer together than the grid spacing may be
+    steps (:func:`raetut._grid.zero_crossings`, shared with
+    :func:`raetut.densities.critical_points_1d`). Where the field goes from - to + it
+    points away from the zero: a repeller, returned on request. A zero that the field
+    only touches is neither. Fixed points closer together than the grid spacing may be
     missed.
 
     Parameters
@@ -307,26 +304,10 @@ def attractors_1d(reconstruct, lower, upper, n_grid=20001, return_repellers=Fals
         raise ValueError(f"upper must be > lower={lower}; got {upper}")
     x = np.linspace(lower, upper, positive_int(n_grid, "n_grid", minimum=3))
 
-    def field(z):
-        z = np.atleast_1d(z)
-        return call_checked(reconstruct, z[:, None], "reconstruct")[:, 0] - z
-
-    f = field(x)
-
-    def refine(idx, sign):
-        # Bracket [lo, hi] with sign * f(lo) > 0 >= sign * f(hi), halved 60 times.
-        lo, hi = x[idx], x[idx + 1]
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            keep_hi = sign * field(mid) > 0
-            lo = np.where(keep_hi, mid, lo)
-            hi = np.where(keep_hi, hi, mid)
-        return 0.5 * (lo + hi)
-
-    attractors = refine(np.flatnonzero((f[:-1] > 0) & (f[1:] <= 0)), 1.0)
+    attractors, repellers = zero_crossings(lambda z: _field_on(reconstruct, z), x)
     if not return_repellers:
         return attractors
-    return attractors, refine(np.flatnonzero((f[:-1] < 0) & (f[1:] >= 0)), -1.0)
+    return attractors, repellers
 
 
 def pointing_fraction(field, directions):
@@ -565,10 +546,8 @@ def component_turn_angle(spiral):
 
 
 def _field_on(reconstruct, x):
-    R = np.asarray(reconstruct(x[:, None]), dtype=float)
-    if R.shape != (x.size, 1):
-        raise ValueError(f"reconstruct must return shape {(x.size, 1)}; got {R.shape}")
-    return R[:, 0] - x
+    """``r(x) - x`` on 1-D points ``x`` (m,), checked."""
+    return call_checked(reconstruct, x[:, None], "reconstruct")[:, 0] - x
 
 
 def implied_log_density_1d(reconstruct, sigma, grid):
@@ -595,9 +574,9 @@ def implied_log_density_1d(reconstruct, sigma, grid):
     check_callable(reconstruct, "reconstruct")
     sigma = positive_scalar(sigma, "sigma")
     x = increasing_grid(grid)
-    log_q = integrate.cumulative_trapezoid(_field_on(reconstruct, x) / sigma**2, x, initial=0.0)
+    log_q = cumulative_trapezoid(_field_on(reconstruct, x) / sigma**2, x)
     log_q -= np.max(log_q)
-    return log_q - np.log(integrate.trapezoid(np.exp(log_q), x))
+    return log_q - np.log(trapezoid(np.exp(log_q), x))
 
 
 def implied_cdf_1d(reconstruct, sigma, lower, upper, n_grid=4001):
@@ -629,7 +608,7 @@ def implied_cdf_1d(reconstruct, sigma, lower, upper, n_grid=4001):
         raise ValueError(f"upper must be > lower={lower}; got {upper}")
     grid = np.linspace(lower, upper, positive_int(n_grid, "n_grid", minimum=3))
     q = np.exp(implied_log_density_1d(reconstruct, sigma, grid))
-    table = integrate.cumulative_trapezoid(q, grid, initial=0.0)
+    table = cumulative_trapezoid(q, grid)
     table /= table[-1]
 
     def cdf(x):
@@ -644,27 +623,16 @@ def implied_cdf_1d(reconstruct, sigma, lower, upper, n_grid=4001):
 
 
 def fixed_points_1d(reconstruct, lower, upper, n_grid=20001):
-    """Zeros of ``r(x) - x`` in 1-D: attractors and repellers of the field.
+    """Attractors and repellers of ``r(x) - x`` in 1-D: :func:`attractors_1d`, both kinds.
 
-    Where ``r - x`` goes from + to - the field points towards the zero from both sides
-    (an attractor: a local maximum of the implied density
-    :func:`implied_log_density_1d`); from - to + it points away (a repeller: a local
-    minimum). Found by :func:`raetut.fields.attractors_1d` (sign changes on a uniform
-    grid, refined by bisection).
+    The same as ``attractors_1d(reconstruct, lower, upper, n_grid, return_repellers=True)``.
 
-    Parameters
-    ----------
-    reconstruct : callable
-        ``r(X) -> (n, 1)``.
-    lower, upper : float
-        Search interval, ``lower < upper``.
-    n_grid : int
-        Grid points of the search, >= 3.
+    An attractor (+ to -) is a local maximum of the implied density
+    :func:`implied_log_density_1d`, a repeller (- to +) a local minimum.
 
     Returns
     -------
-    attractors : ndarray, shape (a,)
-    repellers : ndarray, shape (b,)
+    attractors, repellers : ndarray
         Both increasing.
     """
     return attractors_1d(reconstruct, lower, upper, n_grid=n_grid, return_repellers=True)
@@ -703,7 +671,8 @@ def closed_loop_log_ratio(log_ratio, vertices):
             )
     total = np.zeros(first.shape[0])
     for a, b in zip(points, points[1:] + points[:1], strict=True):
-        total = total + np.asarray(log_ratio(a, b), dtype=float)
+        total = total + call_checked(log_ratio, (a, b), "log_ratio", shape=first.shape[:1],
+                                     call="log_ratio(x, x_new)")
     return total
 
 
@@ -727,10 +696,7 @@ def field_curl_2d(jacobian):
 
     def curl(X):
         X = as_points(X, dim=2)
-        J = np.asarray(jacobian(X), dtype=float)
-        if J.shape != (X.shape[0], 2, 2):
-            raise ValueError(f"jacobian must return shape {(X.shape[0], 2, 2)}; got {J.shape}")
-        return curl_2d(J)
+        return curl_2d(call_checked(jacobian, X, "jacobian", shape=(X.shape[0], 2, 2)))
 
     return curl
 
@@ -776,8 +742,7 @@ def triangle_curl_flux(curl, A, B, C, n_nodes=48):
         + (u * (1.0 - v))[:, None, None] * AB[None]
         + (u * v)[:, None, None] * AC[None]
     )  # (q, n, 2)
-    values = np.asarray(curl(points.reshape(-1, 2)), dtype=float)
-    if values.shape != (points.shape[0] * points.shape[1],):
-        raise ValueError(f"curl must return shape ({points.shape[0] * points.shape[1]},)")
+    flat = points.reshape(-1, 2)
+    values = call_checked(curl, flat, "curl", shape=flat.shape[:1])
     twice_area = AB[:, 0] * AC[:, 1] - AB[:, 1] * AC[:, 0]
     return twice_area * (weights @ values.reshape(points.shape[:2]))

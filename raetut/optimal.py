@@ -29,12 +29,13 @@ from ._grid import trapezoid_weights
 from ._validation import (
     as_finite_array,
     as_points,
+    call_checked,
     check_callable,
     increasing_grid,
     positive_int,
     positive_scalar,
 )
-from .densities import GaussianMixture, eval_points
+from .densities import GaussianMixture, check_mixture, eval_points
 
 __all__ = [
     "dae_optimum",
@@ -71,11 +72,7 @@ def dae_optimum(density, sigma):
     callable
         ``r(X) -> (n, d)`` for ``X`` of shape (n, d); differentiable with autograd.
     """
-    if not isinstance(density, GaussianMixture):
-        raise TypeError(
-            f"density must be a GaussianMixture (for other 1-D densities use dae_optimum_1d); "
-            f"got {type(density).__name__}"
-        )
+    check_mixture(density, hint=" (for other 1-D densities use dae_optimum_1d)")
     sigma = positive_scalar(sigma, "sigma")
     smooth = density.smoothed(sigma)
 
@@ -87,17 +84,10 @@ def dae_optimum(density, sigma):
     return reconstruct
 
 
-def _log_density_on(log_p, points, name="log_p"):
-    """Evaluate a user log-density and check shape and finiteness."""
-    out = np.asarray(log_p(points), dtype=float)
-    expected = points.shape[:1]
-    if out.shape != expected:
-        raise ValueError(
-            f"{name} must return shape {expected} for {len(points)} points; got shape {out.shape}"
-        )
-    if np.any(np.isnan(out)) or np.any(out == np.inf):
-        raise ValueError(f"{name} returned NaN or +inf")
-    return out
+def _log_density_on(log_p, points):
+    """``log_p(points)``, one value per point; ``-inf`` (p = 0) is accepted, NaN and +inf not."""
+    return call_checked(log_p, points, "log_p", shape=points.shape[:1], finite="log",
+                        call="log_p(x)" if points.ndim == 1 else "log_p(P)")
 
 
 def _density_ratio(log_numerator, log_denominator, name):
@@ -474,8 +464,7 @@ def dae_optimum_jacobian(density, sigma):
     callable
         ``J(X) -> (n, d, d)`` for ``X`` of shape (n, d).
     """
-    if not isinstance(density, GaussianMixture):
-        raise TypeError(f"density must be a raetut.GaussianMixture; got {type(density).__name__}")
+    check_mixture(density)
     sigma = positive_scalar(sigma, "sigma")
     smooth = density.smoothed(sigma)
     eye = np.eye(density.dim)

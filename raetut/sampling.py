@@ -21,12 +21,13 @@ import numpy as np
 from ._validation import (
     as_finite_array,
     as_points,
+    call_checked,
     check_callable,
     check_rng,
     positive_int,
     positive_scalar,
 )
-from .densities import GaussianMixture
+from .densities import check_mixture
 from .optimal import dae_optimum
 
 __all__ = [
@@ -132,9 +133,7 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8):
         n, d = x.shape
         delta = x_new - x
         Z = (x[None] + t[:, None, None] * delta[None]).reshape(n_nodes * n, d)
-        R = np.asarray(reconstruct(Z), dtype=float)
-        if R.shape != (n_nodes * n, d):
-            raise ValueError(f"reconstruct must return shape {(n_nodes * n, d)}; got {R.shape}")
+        R = call_checked(reconstruct, Z, "reconstruct", finite=False)
         along = np.einsum("knd,nd->kn", (R - Z).reshape(n_nodes, n, d), delta)
         return scaled_w @ along
 
@@ -160,9 +159,8 @@ def exact_log_ratio(log_prob):
     def log_ratio(x, x_new):
         x, x_new = _pair(x, x_new)
         n = x.shape[0]
-        values = np.asarray(log_prob(np.concatenate([x, x_new])), dtype=float)
-        if values.shape != (2 * n,):
-            raise ValueError(f"log_prob must return shape {(2 * n,)}; got {values.shape}")
+        values = call_checked(log_prob, np.concatenate([x, x_new]), "log_prob", shape=(2 * n,),
+                              finite=False)
         with np.errstate(invalid="ignore"):  # -inf - -inf is NaN: rejected by the sampler
             return values[n:] - values[:n]
 
@@ -184,19 +182,15 @@ def _check_common(x0, n_steps, step_size, rng, adapt_steps, target_acceptance):
     return x0, n_steps, step_size, rng, adapt_steps, target_acceptance
 
 
-def _call_rows(f, name, *args):
-    n = args[0].shape[0]
-    out = np.asarray(f(*args), dtype=float)
-    if out.shape != (n,):
-        raise ValueError(f"{name} must return shape {(n,)}; got {out.shape}")
-    return out
+def _log_ratio(log_ratio, x, x_new):
+    """``log_ratio(x, x_new)``, shape (n,); non-finite values are returned (and rejected)."""
+    return call_checked(log_ratio, (x, x_new), "log_ratio", shape=x.shape[:1], finite=False,
+                        call="log_ratio(x, x_new)")
 
 
-def _call_points(f, name, X):
-    out = np.asarray(f(X), dtype=float)
-    if out.shape != X.shape:
-        raise ValueError(f"{name} must return shape {X.shape}; got {out.shape}")
-    return out
+def _score(score, X):
+    """``score(X)``, shape (n, d); non-finite values are returned (and refused)."""
+    return call_checked(score, X, "score", finite=False)
 
 
 def _finite_rows(X):
@@ -276,7 +270,7 @@ def metropolis_hastings(
         # Non-finite proposals are replaced by the current point for the log-ratio call
         # (which then never sees them) and rejected below.
         safe = np.where(finite[:, None], proposal, x)
-        log_alpha = np.where(finite, _call_rows(log_ratio, "log_ratio", x, safe), np.nan)
+        log_alpha = np.where(finite, _log_ratio(log_ratio, x, safe), np.nan)
         accepted = _accept(log_alpha, rng)
         return np.where(accepted[:, None], proposal, x), accepted
 
@@ -323,7 +317,7 @@ def mala(
     def score_at(x):
         # The score at the current states is kept between steps: one score call per step.
         if state["x"] is not x:
-            state["score"] = _call_points(score, "score", x)
+            state["score"] = _score(score, x)
         return state["score"]
 
     def step(x, eps):
@@ -333,11 +327,11 @@ def mala(
             proposal = x + drift * s_x + eps * rng.standard_normal(x.shape)
         finite = _finite_rows(proposal) & _finite_rows(s_x)
         safe = np.where(finite[:, None], proposal, x)
-        s_new = _call_points(score, "score", safe)
+        s_new = _score(score, safe)
         with np.errstate(over="ignore", invalid="ignore"):
             forward = np.sum((safe - x - drift * s_x) ** 2, axis=1)
             backward = np.sum((x - safe - drift * s_new) ** 2, axis=1)
-            log_alpha = _call_rows(log_ratio, "log_ratio", x, safe) + (forward - backward) / (
+            log_alpha = _log_ratio(log_ratio, x, safe) + (forward - backward) / (
                 2 * eps**2
             )
         log_alpha = np.where(finite & _finite_rows(s_new), log_alpha, np.nan)
@@ -375,7 +369,7 @@ def unadjusted_langevin(score, x0, n_steps, step_size, rng):
     x0, n_steps, step_size, rng, _, _ = _check_common(x0, n_steps, step_size, rng, 0, 0.5)
 
     def step(x, eps):
-        s_x = _call_points(score, "score", x)
+        s_x = _score(score, x)
         with np.errstate(over="ignore", invalid="ignore"):
             proposal = x + 0.5 * eps**2 * s_x + eps * rng.standard_normal(x.shape)
         moved = _finite_rows(proposal)
@@ -433,8 +427,7 @@ def optimal_denoisers(density, sigmas):
     list of callable
         ``r_l(X) -> (n, d)``, see :func:`raetut.optimal.dae_optimum`.
     """
-    if not isinstance(density, GaussianMixture):
-        raise TypeError(f"density must be a GaussianMixture; got {type(density).__name__}")
+    check_mixture(density)
     return [dae_optimum(density, float(s)) for s in _noise_levels(sigmas)]
 
 
@@ -469,9 +462,7 @@ def denoiser_scores(denoisers, sigmas):
     def make(r, sigma):
         def score(X):
             X = as_points(X)
-            R = np.asarray(r(X), dtype=float)
-            if R.shape != X.shape:
-                raise ValueError(f"a denoiser must return shape {X.shape}; got {R.shape}")
+            R = call_checked(r, X, "a denoiser", finite=False, call="a denoiser")
             return (R - X) / sigma**2
 
         score.__doc__ = f"Score estimate (r(x) - x) / sigma^2 at sigma={sigma:g}: (n, d) -> (n, d)."

@@ -99,6 +99,59 @@ def test_validation_accepts_good_input_unchanged():
     np.testing.assert_array_equal(v.increasing_grid([0, 1, 3]), [0.0, 1.0, 3.0])
 
 
+def test_call_checked_checks_shape_and_finiteness_naming_the_callable_and_input():
+    X = np.array([[0.0], [1.0], [2.0]])
+    np.testing.assert_array_equal(v.call_checked(lambda Z: 2 * Z, X, "r"), 2 * X)
+    with pytest.raises(ValueError, match=r"r\(X\) must return shape \(3, 1\); got shape \(3,\)"):
+        v.call_checked(lambda Z: Z[:, 0], X, "r")
+    with pytest.raises(ValueError, match=r"r returned a non-finite value \(nan\) at input \[1\.\]"):
+        v.call_checked(lambda Z: np.where(Z == 1.0, np.nan, Z), X, "r")
+    with pytest.raises(TypeError, match="r must be callable"):
+        v.call_checked(3, X, "r")
+    def log_p(x):
+        return np.log(np.maximum(x, 0.0), where=x > 0, out=np.full_like(x, -np.inf))
+
+    x = np.array([0.0, 1.0])
+    assert v.call_checked(log_p, x, "log_p", finite="log")[0] == -np.inf
+    with pytest.raises(ValueError, match="non-finite value"):
+        v.call_checked(log_p, x, "log_p")
+    with pytest.raises(ValueError, match=r"\(nan\)"):
+        v.call_checked(lambda x: x * np.nan, x, "log_p", finite="log")
+    assert np.isnan(v.call_checked(lambda x: x * np.nan, x, "score", finite=False)).all()
+    pair = v.call_checked(lambda a, b: b[:, 0] - a[:, 0], (X, X + 1), "log_ratio", shape=(3,),
+                          call="log_ratio(x, x_new)")
+    np.testing.assert_array_equal(pair, np.ones(3))
+    with pytest.raises(ValueError, match=r"log_ratio\(x, x_new\) must return shape \(3,\)"):
+        v.call_checked(lambda a, b: b, (X, X), "log_ratio", shape=(3,), call="log_ratio(x, x_new)")
+
+
+def test_call_checked_keeps_autograd_traces():
+    import autograd
+
+    X = np.array([[0.5], [1.5]])
+
+    def loss(a):
+        return np.sum(v.call_checked(lambda Z: a * Z, X, "r") ** 2)
+
+    assert autograd.grad(loss)(2.0) == pytest.approx(2 * 2.0 * np.sum(X**2))
+
+
+def test_zero_crossings_find_each_sign_change_once():
+    from raetut import _grid
+
+    grid = np.linspace(-3.0, 3.0, 61)  # holds -1, 0 and 2 exactly
+    falling, rising = _grid.zero_crossings(lambda x: -(x + 1) * x * (x - 2), grid)
+    np.testing.assert_allclose(falling, [-1.0, 2.0], atol=1e-15)
+    np.testing.assert_allclose(rising, [0.0], atol=1e-15)
+    falling, rising = _grid.zero_crossings(np.sin, np.linspace(0.1, 10.0, 200))
+    np.testing.assert_allclose(falling, [np.pi, 3 * np.pi], rtol=1e-15)
+    np.testing.assert_allclose(rising, [2 * np.pi], rtol=1e-15)
+    # a zero that is only touched is no sign change; a run of zeros counts once
+    assert _grid.sign_changes(np.array([1.0, 0.0, 1.0])).size == 0
+    np.testing.assert_array_equal(_grid.sign_changes(np.array([1.0, 0.0, 0.0, -1.0])), [0])
+    np.testing.assert_array_equal(_grid.sign_changes(np.array([-1e-200, 1e-200])), [0])
+
+
 # ------------------------------------------------------------------ the package's layout
 
 PACKAGE = Path(rt.__file__).parent

@@ -305,7 +305,7 @@ def _zero(x, y):
                 np.zeros((2, 2)), np.ones((2, 2))
             ),
             ValueError,
-            r"reconstruct must return shape \(16, 2\)",
+            r"reconstruct\(X\) must return shape \(16, 2\)",
         ),
         (lambda r: rt.exact_log_ratio(None), TypeError, "log_prob must be callable"),
         (lambda r: rt.metropolis_hastings(_zero, np.zeros(3), 5, 1.0, r), ValueError, "x0 must be"),
@@ -331,12 +331,12 @@ def _zero(x, y):
         (
             lambda r: rt.metropolis_hastings(lambda x, y: np.zeros(3), [[0.0]], 5, 1.0, r),
             ValueError,
-            r"log_ratio must return shape \(1,\)",
+            r"log_ratio\(x, x_new\) must return shape \(1,\)",
         ),
         (
             lambda r: rt.mala(lambda X: X[:, 0], [[0.0]], 5, 1.0, r, log_ratio=_zero),
             ValueError,
-            r"score must return shape \(1, 1\)",
+            r"score\(X\) must return shape \(1, 1\)",
         ),
         (lambda r: rt.mala(None, [[0.0]], 5, 1.0, r, log_ratio=_zero), TypeError, "score must be"),
         (lambda r: rt.unadjusted_langevin(lambda X: X, [[0.0]], 5, 0, r), ValueError, "step_size"),
