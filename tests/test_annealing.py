@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import raetut as rt
-from raetut import checks
 
 
 @pytest.fixture
@@ -268,71 +267,4 @@ def test_log_concavity_threshold_is_exact_for_two_equal_components():
 # ------------------------------------------------------------------------- checks
 
 
-def test_checks_return_check_results_that_pass_on_correct_input(mixture_1d, separated_2d, rng):
-    sigma = 0.3
-    smooth = mixture_1d.smoothed(sigma)
-    x = smooth.sample(100, rng)
-    iid_chains = smooth.sample(4000, rng).reshape(1000, 4, 1)
-    A, B, C = (rng.standard_normal((30, 2)) for _ in range(3))
-    two_d = rt.GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.5]], [np.eye(2)] * 2)
-    rotation = rotation_field(0.7, 0.5)
-    curl = rt.field_curl_2d(lambda X: np.broadcast_to([[1.0, -0.7 * 0.25], [0.7 * 0.25, 1.0]],
-                                                      (len(X), 2, 2)))
-    exact_2d = separated_2d.sample(3000, rng)
-    results = [
-        checks.check_line_integral_exact(mixture_1d, sigma, x, x + rng.standard_normal(x.shape)),
-        checks.check_chain_matches_cdf(iid_chains, rt.mixture_cdf_1d(smooth)),
-        checks.check_smoothing_bias(iid_chains, mixture_1d, sigma),
-        checks.check_closed_loop_zero(rt.line_integral_log_ratio(rt.dae_optimum(two_d, 0.5), 0.5,
-                                                             n_nodes=64), [A, B, C]),
-        checks.check_closed_loop_stokes(rt.line_integral_log_ratio(rotation, 0.5, n_nodes=4), curl,
-                                    0.5, A, B, C),
-        checks.check_spurious_attractor_traps(np.full((10, 3, 1), 5.0), 5.0, [2.0, 8.0]),
-        checks.check_chains_end_in_interval(np.zeros((10, 3, 1)), -1.0, 1.0),
-        checks.check_log_concave_above_threshold(separated_2d),
-        checks.check_multimodal_below_threshold(separated_2d, 0.1),
-        checks.check_sample_mean(exact_2d, separated_2d),
-        checks.check_mode_weights(exact_2d, separated_2d),
-        checks.check_chain_mode_weights(exact_2d.reshape(1000, 3, 2), separated_2d),
-        checks.check_chains_stay_in_mode(np.tile(separated_2d.means[1], (5, 1)), separated_2d, 1),
-    ]
-    assert all(isinstance(r, checks.CheckResult) for r in results)
-    failed = [r.claim for r in results if not r.passed]
-    assert not failed
-    assert "claim" in checks.format_table(results)
-
-
-def test_checks_fail_on_wrong_input(mixture_1d, separated_2d, rng):
-    sigma = 0.3
-    wrong_chains = (mixture_1d.sample(4000, rng) + 0.5).reshape(1000, 4, 1)
-    A, B, C = (rng.standard_normal((30, 2)) for _ in range(3))
-    rotation = rotation_field(0.7, 0.5)
-    density_2d = rt.GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.5]], [np.eye(2)] * 2)
-    no_curl = rt.field_curl_2d(lambda X: np.broadcast_to(np.eye(2), (len(X), 2, 2)))
-    escaped = np.concatenate([np.full((5, 3, 1), 5.0), np.full((5, 3, 1), 9.0)])
-    wrong_2d = separated_2d.sample(3000, rng)[:, ::-1]  # swapped coordinates move the modes
-    results = [
-        checks.check_chain_matches_cdf(wrong_chains, rt.mixture_cdf_1d(mixture_1d.smoothed(sigma))),
-        checks.check_smoothing_bias(mixture_1d.sample(4000, rng).reshape(1000, 4, 1), mixture_1d,
-                                1.5),
-        checks.check_closed_loop_zero(rt.line_integral_log_ratio(rotation, 0.5, n_nodes=4),
-                                  [A, B, C]),
-        # a gradient field has no circulation: the loop sums are too small to pass
-        checks.check_closed_loop_stokes(rt.line_integral_log_ratio(rt.dae_optimum(density_2d, 0.5),
-                                                               0.5, n_nodes=64),
-                                    no_curl, 0.5, A, B, C),
-        checks.check_spurious_attractor_traps(escaped, 5.0, [2.0, 8.0]),
-        checks.check_chains_end_in_interval(np.full((10, 3, 1), 3.0), -1.0, 1.0),
-        checks.check_multimodal_below_threshold(separated_2d, 6.0),
-        checks.check_sample_mean(wrong_2d, separated_2d),
-        checks.check_mode_weights(wrong_2d, separated_2d),
-        checks.check_chain_mode_weights(wrong_2d.reshape(1000, 3, 2), separated_2d),
-        checks.check_chains_stay_in_mode(separated_2d.sample(50, rng), separated_2d, 1),
-    ]
-    passed = [r.claim for r in results if r.passed]
-    assert not passed
-
-
-def test_log_concavity_check_rejects_a_level_below_the_threshold(separated_2d):
-    with pytest.raises(ValueError, match="sigma must be >= the threshold"):
-        checks.check_log_concave_above_threshold(separated_2d, sigma=1.0)
+# The checks of chapter 10 are tested in tests/test_checks_ch10.py.
