@@ -142,6 +142,7 @@ _EXPORTS = {
     "mode_effective_sample_size": "diagnostics",
     "mixture_cdf_1d": "diagnostics",
     "indicator_effective_sample_size": "diagnostics",
+    "split_rhat": "diagnostics",
     "ks_tolerance": "diagnostics",
     "max_log_hessian_eigenvalue": "diagnostics",
     "log_concavity_threshold": "diagnostics",
