@@ -121,36 +121,6 @@ def test_gap_at_optimum_check_fails_away_from_optimum(mixture):
     assert result.measured == pytest.approx(6.0, abs=0.1)
 
 
-def _wrong_rcae_solver(density, factor):
-    """r = x + factor * lam * s on the grid (the true optimum has factor 1 plus lam^2 terms)."""
-
-    def solver(log_p, grid, lam):
-        return grid + factor * lam * density.score(grid[:, None])[:, 0]
-
-    return solver
-
-
-def test_rcae_score_error_check_fails_for_wrong_solver(mixture):
-    result = checks.check_rcae_score_error_order(solver=_wrong_rcae_solver(mixture, 2.0))
-    assert not result.passed
-
-
-def test_rcae_second_order_check_fails_for_dae_coefficient():
-    result = checks.check_rcae_second_order_coefficient(correction=rt.dae_score_correction)
-    assert not result.passed
-    assert result.measured > 0.05
-
-
-def test_rcae_jacobian_check_fails_for_solver_fed_a_perturbed_density():
-    def solver(log_p, grid, lam):
-        return rt.rcae_optimum_1d(lambda x: log_p(x) - 0.5 * x**2, grid, lam)
-
-    # The Jacobian then follows 1 + lam ((log p)'' - 1): an error lam, order 1.
-    result = checks.check_rcae_jacobian_hessian(solver=solver)
-    assert not result.passed
-    assert result.measured == pytest.approx(1.0, abs=0.1)
-
-
 def test_score_matching_check_fails_for_wrong_divergence():
     psi, jacobian, divergence = checks.ch08._default_tanh_field()
     assert checks.check_score_matching_identity(psi, jacobian, divergence).passed
@@ -164,22 +134,6 @@ def test_gaussian_closed_form_check_fails_for_wrong_lam():
         rcae_closed_form=lambda mean, cov, lam: rt.gaussian_rcae_optimum(mean, cov, 1.1 * lam)
     )
     assert not result.passed
-
-
-def test_gaussian_solver_check_fails_for_wrong_closed_form():
-    result = checks.check_gaussian_rcae_solver(
-        closed_form=lambda mean, cov, lam: rt.gaussian_rcae_optimum(mean, cov, 1.01 * lam)
-    )
-    assert not result.passed
-    assert result.measured > 10 * result.tolerance
-
-
-def test_gaussian_solver_tolerance_shrinks_with_the_grid():
-    coarse = checks.check_gaussian_rcae_solver(n_grid=1001)
-    fine = checks.check_gaussian_rcae_solver(n_grid=4001)
-    assert coarse.passed and fine.passed
-    assert fine.tolerance == pytest.approx(coarse.tolerance / 16, rel=1e-2)
-    assert fine.measured == pytest.approx(coarse.measured / 16, rel=0.05)  # second order
 
 
 def test_antimode_check_fails_for_energy_like_reconstruction(paper_density):
@@ -222,11 +176,6 @@ def test_antimode_check_requires_an_antimode(gaussian_1d):
         (lambda: checks.check_dae_score_error_order(bounds=(1.0, -1.0)), ValueError, "bounds"),
         (lambda: checks.check_dae_score_error_order(
             optimum=lambda d, s: (lambda X: X[:, 0])), ValueError, "optimum"),
-        (lambda: checks.check_rcae_score_error_order(lams=[-1e-3, 1e-3, 1e-2]), ValueError, "lams"),
-        (lambda: checks.check_rcae_score_error_order(
-            solver=lambda log_p, grid, lam: grid[:-1]), ValueError, "solver"),
-        (lambda: checks.check_rcae_score_error_order(
-            density=rt.GaussianMixture([1.0], [[0.0, 0.0]], [np.eye(2)])), TypeError, "density"),
         (lambda: checks.check_dae_rcae_gap_near_optimum(density=rt.paper_density_1d()),
          ValueError, "psi"),
         (lambda: checks.check_score_matching_identity(lam=0.0), ValueError, "lam"),
@@ -234,7 +183,6 @@ def test_antimode_check_requires_an_antimode(gaussian_1d):
         (lambda: checks.check_score_matching_identity(psi_jacobian=lambda X: np.zeros((len(X), 2))),
          ValueError, "psi_jacobian"),
         (lambda: checks.check_gaussian_closed_forms(sigma=0.0), ValueError, "sigma"),
-        (lambda: checks.check_gaussian_rcae_solver(variance=-1.0), ValueError, "variance"),
         (lambda: checks.run_all(rng=0), TypeError, "rng"),
         (lambda: checks.format_table([1, 2]), TypeError, "results"),
     ],

@@ -1,0 +1,195 @@
+"""Chapter 4's checks: they pass on the chapter's objects and fail on plausible wrong answers."""
+
+import functools
+
+import numpy as np
+import pytest
+
+import raetut as rt
+from raetut.checks import ch04
+
+# ----------------------------------------------------------------- wrong answers
+
+
+def _field_solver(factor):
+    """r = x + factor * lam * s on the grid (factor 0: r = x; -1: the wrong sign)."""
+
+    def solver(log_p, grid, lam):
+        return grid + factor * lam * rt.paper_density_1d().score(grid[:, None])[:, 0]
+
+    return solver
+
+
+def _dae_solver(log_p, grid, lam):
+    """The optimal DAE with sigma^2 = lam, fed where the rCAE solver is expected."""
+    return rt.dae_optimum_1d(log_p, grid, np.sqrt(lam))
+
+
+def _order_check(factor):
+    return ch04.check_rcae_score_error_order(ch04.measure_rcae_errors(solver=_field_solver(factor)))
+
+
+def _jacobian_check(solver):
+    return ch04.check_rcae_jacobian_hessian(ch04.measure_rcae_errors(solver=solver))
+
+
+def _perturbed_density_solver(log_p, grid, lam):
+    """The rCAE optimum of p(x) exp(-x^2/2): its Jacobian follows 1 + lam ((log p)'' - 1)."""
+    return rt.rcae_optimum_1d(lambda x: log_p(x) - 0.5 * x**2, grid, lam)
+
+
+def _field_solver_2d(factor):
+    """r = x + factor * lam * s on the 2-D grid."""
+
+    def solver(log_p, gx, gy, lam):
+        G = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1)
+        s = ch04.chapter_mixture_2d().score(G.reshape(-1, 2)).reshape(G.shape)
+        return G + factor * lam * s
+
+    return solver
+
+
+def _dae_solver_2d(log_p, gx, gy, lam):
+    G = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1)
+    r = rt.dae_optimum(ch04.chapter_mixture_2d(), np.sqrt(lam))
+    return r(G.reshape(-1, 2)).reshape(G.shape)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_2d():
+    return ch04.measure_rcae_2d()
+
+
+def _first_order_closed_form(mean, variance, lam):
+    return lambda X: X - lam * (X - mean) / variance
+
+
+NEGATIVE_CONTROLS = {
+    "check_rcae_score_error_order": [
+        lambda: _order_check(-1),
+        lambda: _order_check(0),
+        lambda: _order_check(2),
+    ],
+    "check_rcae_jacobian_hessian": [
+        lambda: _jacobian_check(_perturbed_density_solver),
+        lambda: _jacobian_check(_field_solver(0)),
+        lambda: _jacobian_check(_field_solver(-1)),
+    ],
+    "check_rcae_second_order_coefficient": [
+        lambda: ch04.check_rcae_second_order_coefficient(
+            ch04.measure_rcae_second_order(solver=_dae_solver, n_grid=4001)),
+        lambda: ch04.check_rcae_second_order_coefficient(correction=rt.dae_score_correction),
+        lambda: ch04.check_rcae_second_order_coefficient(
+            ch04.measure_rcae_second_order(solver=_field_solver(1))),
+    ],
+    "check_gaussian_rcae_solver": [
+        lambda: ch04.check_gaussian_rcae_solver(closed_form=lambda m, v, lam:
+                                                rt.gaussian_rcae_optimum(m, 1.05 * v, lam)),
+        lambda: ch04.check_gaussian_rcae_solver(closed_form=lambda m, v, lam:
+                                                rt.gaussian_dae_optimum(m, v, lam)),
+        lambda: ch04.check_gaussian_rcae_solver(closed_form=_first_order_closed_form),
+        lambda: ch04.check_gaussian_rcae_solver(ch04.measure_gaussian_rcae_solver(
+            solver=lambda log_p, grid, lam: rt.rcae_optimum_1d(log_p, grid, lam / 2))),
+    ],
+    "check_rcae_2d_coefficient": [
+        lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_dae_solver_2d)),
+        lambda: ch04.check_rcae_2d_coefficient(_default_2d(), correction=rt.dae_score_correction),
+        lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(1))),
+        lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(0))),
+    ],
+}
+
+
+# ------------------------------------------------------- the controls fail for the right reason
+
+
+def test_order_checks_cannot_tell_the_dae_optimum_but_the_coefficient_check_can():
+    # The DAE optimum with sigma^2 = lam has the same first order: its score error is
+    # O(lam) too, so the order check passes it; its lam^2 coefficient is Delta s / 2 +
+    # (grad s) s, which the coefficient check rejects.
+    errors = ch04.measure_rcae_errors(solver=_dae_solver, lams=ch04.LAMS[:5], n_grid=4001)
+    assert ch04.check_rcae_score_error_order(errors).passed
+    coefficient = ch04.check_rcae_second_order_coefficient(
+        ch04.measure_rcae_second_order(solver=_dae_solver, n_grid=4001))
+    assert not coefficient.passed
+    assert coefficient.measured == pytest.approx(0.063, abs=0.005)
+
+
+def test_wrong_fields_have_order_zero():
+    for factor in (-1, 0, 2):
+        result = _order_check(factor)
+        assert result.measured == pytest.approx(0.0, abs=0.05)
+
+
+def test_jacobian_check_fails_for_a_perturbed_density():
+    # The error is lam (from the wrong Hessian) plus the true O(lam^2) term, about
+    # 1e5 lam^2 on the paper's density: the fitted slope lies between 1 and 2, far from 2.
+    result = _jacobian_check(_perturbed_density_solver)
+    assert 1.0 < result.measured < 1.6
+
+
+def test_second_order_check_rejects_the_dae_coefficient_by_six_tolerances():
+    result = ch04.check_rcae_second_order_coefficient(correction=rt.dae_score_correction)
+    assert result.measured > 5 * result.tolerance
+
+
+def test_gaussian_solver_check_fails_for_wrong_closed_form():
+    result = ch04.check_gaussian_rcae_solver(
+        closed_form=lambda mean, cov, lam: rt.gaussian_rcae_optimum(mean, cov, 1.01 * lam))
+    assert not result.passed
+    assert result.measured > 10 * result.tolerance
+
+
+def test_gaussian_solver_check_passes_the_dae_optimum_which_is_the_same_map():
+    result = ch04.check_gaussian_rcae_solver(
+        ch04.measure_gaussian_rcae_solver(solver=_dae_solver, n_grid=2001))
+    assert result.passed
+
+
+def test_gaussian_solver_tolerance_shrinks_with_the_grid():
+    coarse = ch04.check_gaussian_rcae_solver(ch04.measure_gaussian_rcae_solver(n_grid=1001))
+    fine = ch04.check_gaussian_rcae_solver(ch04.measure_gaussian_rcae_solver(n_grid=4001))
+    assert coarse.passed and fine.passed
+    assert fine.tolerance == pytest.approx(coarse.tolerance / 16, rel=1e-2)
+    assert fine.measured == pytest.approx(coarse.measured / 16, rel=0.05)  # second order
+
+
+def test_2d_check_rejects_the_dae_coefficient_and_the_first_order_field():
+    dae = ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_dae_solver_2d))
+    assert dae.measured == pytest.approx(0.59, abs=0.03)
+    first = ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(1)))
+    assert first.measured == pytest.approx(1.0, abs=1e-9)
+
+
+def test_2d_grid_correction_removes_the_floor():
+    m = _default_2d()
+    # On the coarse grid alone the second-order error stops decreasing (the h^2 floor);
+    # corrected, it keeps falling like lam.
+    coarse, corrected = m.second_order_error_coarse, m.second_order_error
+    assert coarse[-1] > 0.7 * coarse[-2]
+    assert corrected[-1] < 0.6 * corrected[-2]
+    assert np.all(np.diff(np.log(m.first_order_error)) < 0)
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: ch04.measure_rcae_errors(lams=[-1e-3, 1e-3, 1e-2]), ValueError, "lams"),
+        (lambda: ch04.measure_rcae_errors(lams=[1e-3, 2e-3, 3e-3]), ValueError, "fit_max"),
+        (lambda: ch04.measure_rcae_errors(solver=lambda log_p, grid, lam: grid[:-1]),
+         ValueError, "solver"),
+        (lambda: ch04.measure_rcae_errors(
+            density=rt.GaussianMixture([1.0], [[0.0, 0.0]], [np.eye(2)])), TypeError, "density"),
+        (lambda: ch04.check_rcae_score_error_order(errors=3), TypeError, "errors"),
+        (lambda: ch04.check_rcae_second_order_coefficient(measurement=3), TypeError, "measurement"),
+        (lambda: ch04.measure_gaussian_rcae_solver(variance=-1.0), ValueError, "variance"),
+        (lambda: ch04.measure_rcae_2d(density=rt.paper_density_1d()), TypeError, "density"),
+        (lambda: ch04.measure_rcae_2d(grid=(-4.5, 4.5, 161, 162)), ValueError, "share"),
+    ],
+)
+def test_checks_reject_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
