@@ -271,6 +271,8 @@ from ._common import SLOPE_TOLERANCE, default_mixture_1d  # noqa: E402, F401  (s
 def __getattr__(name):
     # The chapter modules' check functions are reachable as raetut.checks.check_*.
     _load_chapters()
+    if name in globals():  # a chapter module, rt.checks.chNN, on first access
+        return globals()[name]
     entry = _REGISTRY.get(name)
     if entry is not None:
         return entry.function
