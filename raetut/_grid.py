@@ -86,3 +86,12 @@ def zero_crossings(f, grid, values=None, n_bisect=60):
             hi = np.where(keep_hi, hi, mid)
     roots = 0.5 * (lo + hi)
     return roots[sign > 0], roots[sign < 0]
+
+
+# Points count as "where there is data" when p >= DATA_LEVEL * max p.
+DATA_LEVEL = 1e-2
+
+
+def data_mask(p, level=DATA_LEVEL):
+    """Where there is data: ``p >= level * max p``, for density values ``p`` (m,)."""
+    return p >= level * np.max(p)

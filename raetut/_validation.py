@@ -148,15 +148,40 @@ def as_chains(chains, name="chains", dim=None):
 
 
 def values_on_grid(values, m, name):
-    """Finite values on a 1-D grid of ``m`` points as shape (m,), accepting (m,) or (m, 1)."""
+    """Finite values on a 1-D grid as shape (m,), accepting (m,) or (m, 1).
+
+    Parameters
+    ----------
+    values : array_like, shape (m,) or (m, 1)
+    m : int or None
+        Required length (the grid's); None accepts any length >= 1.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+    """
     values = as_finite_array(values, name)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
-    if values.shape != (m,):
+    if m is None:
+        if values.ndim != 1:
+            raise ValueError(f"{name} must have shape (m,) or (m, 1); got shape {values.shape}")
+    elif values.shape != (m,):
         raise ValueError(
             f"{name} must have shape ({m},) or ({m}, 1) to match the grid; got shape {values.shape}"
         )
     return values
+
+
+def as_matching_points(A, B, name_a, name_b):
+    """Two finite arrays of points of one shape (n, d), e.g. an estimate and its reference."""
+    A = as_points(A, name_a)
+    B = as_points(B, name_b, dim=A.shape[1])
+    if B.shape != A.shape:
+        raise ValueError(f"{name_b} must have the shape of {name_a}, {A.shape}; got {B.shape}")
+    return A, B
 
 
 def call_checked(f, X, name, shape=None, finite=True, call=None):

@@ -24,7 +24,7 @@ rule. They are accurate to many digits, so differences between criteria of order
 import autograd.numpy as anp
 import numpy as np
 
-from ._grid import trapezoid
+from ._grid import trapezoid, trapezoid_weights
 from ._validation import (
     as_points,
     call_checked,
@@ -221,9 +221,9 @@ def quadrature_weights(grid, rule="trapezoid"):
     """
     grid = increasing_grid(grid, "grid")
     one_of(rule, "rule", ("trapezoid", "simpson"))
-    spacing = np.diff(grid)
     if rule == "trapezoid":
-        return 0.5 * (np.concatenate([spacing, [0.0]]) + np.concatenate([[0.0], spacing]))
+        return trapezoid_weights(grid)
+    spacing = np.diff(grid)
     if grid.size % 2 == 0 or not np.allclose(spacing, spacing[0], rtol=1e-9, atol=0.0):
         raise ValueError(
             "rule='simpson' needs a uniform grid with an odd number of points; "

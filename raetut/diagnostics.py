@@ -14,10 +14,11 @@ import numpy as np
 from scipy import stats
 
 from . import criteria
-from ._grid import trapezoid
+from ._grid import DATA_LEVEL, data_mask, trapezoid, trapezoid_weights
 from ._validation import (
     as_chains,
     as_finite_array,
+    as_matching_points,
     as_points,
     call_checked,
     check_callable,
@@ -193,15 +194,6 @@ class KSTest:
     pvalue: float
 
 
-def _one_dimensional_sample(samples, name="samples"):
-    arr = as_finite_array(samples, name)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must have shape (n,) or (n, 1); got {arr.shape}")
-    return arr
-
-
 def ks_test(samples, cdf):
     """Kolmogorov–Smirnov statistic and p-value of 1-D samples against a CDF.
 
@@ -215,13 +207,11 @@ def ks_test(samples, cdf):
     -------
     KSTest
     """
-    x = np.sort(_one_dimensional_sample(samples))
+    x = np.sort(values_on_grid(samples, None, "samples"))
     check_callable(cdf, "cdf")
-    F = np.asarray(cdf(x), dtype=float)
-    if F.shape != x.shape:
-        raise ValueError(f"cdf(x) must return shape {x.shape}; got {F.shape}")
-    if not np.all(np.isfinite(F)) or np.any((F < 0) | (F > 1)):
-        raise ValueError("cdf must return finite values in [0, 1]")
+    F = call_checked(cdf, x, "cdf", call="cdf(x)")
+    if np.any((F < 0) | (F > 1)):
+        raise ValueError("cdf must return values in [0, 1]")
     n = x.size
     i = np.arange(1, n + 1)
     statistic = max(np.max(i / n - F), np.max(F - (i - 1) / n))
@@ -415,12 +405,14 @@ def effective_sample_size(chains):
     return ess
 
 
-def weighted_score_error(psi, score, weights=None):
+def weighted_score_error(psi, score, weights=None, scale=None):
     """Relative weighted error of a score estimate, ``sqrt(sum w |psi - s|^2 / sum w |s|^2)``.
 
     With ``X`` a grid and ``weights = p * (quadrature weights)`` this is the relative
     root-mean-square error under ``p`` (the square root of a relative Fisher
     divergence); with samples from ``p`` and no weights, its Monte-Carlo estimate.
+    The package's one relative weighted error: :func:`score_error_1d` and
+    :func:`far_field_error` are this function on their weights.
 
     Parameters
     ----------
@@ -430,23 +422,25 @@ def weighted_score_error(psi, score, weights=None):
         The reference score at the same points.
     weights : array_like, shape (n,), optional
         Non-negative weights, not all zero; default equal weights.
+    scale : array_like, shape (n, d), optional
+        The field whose weighted size is the denominator, ``sum w |scale|^2``; default
+        ``score``. One scale for several references keeps their errors comparable.
 
     Returns
     -------
     float
     """
-    psi = as_points(psi, name="psi")
-    score = as_points(score, name="score", dim=psi.shape[1])
-    if score.shape != psi.shape:
-        raise ValueError(f"score must have the shape of psi {psi.shape}; got {score.shape}")
+    psi, score = as_matching_points(psi, score, "psi", "score")
+    scale = score if scale is None else as_matching_points(psi, scale, "psi", "scale")[1]
     if weights is None:
         weights = np.ones(psi.shape[0])
     weights = as_finite_array(weights, "weights", shape=(psi.shape[0],))
     if np.any(weights < 0) or not np.any(weights > 0):
         raise ValueError("weights must be >= 0 and not all zero")
-    denominator = float(np.sum(weights * np.sum(score**2, axis=1)))
+    denominator = float(np.sum(weights * np.sum(scale**2, axis=1)))
     if denominator == 0.0:
-        raise ValueError("score is zero wherever weights > 0: the relative error is undefined")
+        name = "score" if scale is score else "scale"
+        raise ValueError(f"{name} is zero wherever weights > 0: the relative error is undefined")
     return float(np.sqrt(np.sum(weights * np.sum((psi - score) ** 2, axis=1)) / denominator))
 
 
@@ -535,15 +529,10 @@ def mass_outside_1d(q, grid, lower, upper):
     return trapezoid(np.where(outside, q, 0.0), grid)
 
 
-# Points count as "where there is data" when p >= DATA_LEVEL * max p (as in raetut.checks).
-DATA_LEVEL = 1e-2
-
-
 def _data_weights(density, grid, level):
-    """Trapezoid weights times ``p`` on the grid, zero where ``p < level * max p``."""
+    """Trapezoid weights times ``p`` on the grid, zero where there is no data (``data_mask``)."""
     p = np.asarray(density.prob(grid[:, None]), dtype=float)
-    weights = criteria.quadrature_weights(grid) * p
-    return np.where(p >= level * np.max(p), weights, 0.0)
+    return np.where(data_mask(p, level), trapezoid_weights(grid) * p, 0.0)
 
 
 def _level(level):
@@ -587,10 +576,10 @@ def score_error_1d(estimate, density, grid, reference=None, level=DATA_LEVEL):
     score = values_on_grid(density.score(grid[:, None]), m, "density.score")
     reference = score if reference is None else values_on_grid(reference, m, "reference")
     weights = _data_weights(density, grid, _level(level))
-    norm = float(np.sum(weights * score**2))
-    if norm <= 0:
+    if not np.any(weights * score**2 > 0):
         raise ValueError("the score vanishes on the data region: a relative error is undefined")
-    return float(np.sqrt(np.sum(weights * (estimate - reference) ** 2) / norm))
+    return weighted_score_error(estimate[:, None], reference[:, None], weights,
+                                scale=score[:, None])
 
 
 def dae_estimation_error_scale(density, sigma, n_params, n_pairs, grid, level=DATA_LEVEL,
@@ -683,11 +672,7 @@ def relative_errors(estimate, reference):
     -------
     ndarray, shape (n,)
     """
-    estimate = as_points(estimate, "estimate")
-    reference = as_points(reference, "reference", dim=estimate.shape[1])
-    if reference.shape != estimate.shape:
-        raise ValueError(f"reference must have the shape of estimate, {estimate.shape}; "
-                         f"got {reference.shape}")
+    estimate, reference = as_matching_points(estimate, reference, "estimate", "reference")
     size = np.linalg.norm(reference, axis=1)
     if np.any(size == 0):
         raise ValueError("reference vanishes at some points: the relative error is undefined")
@@ -715,18 +700,14 @@ def far_field_error(estimate, reference, points, X, margin):
     -------
     float
     """
-    points = as_points(points, "points")
-    estimate = as_points(estimate, "estimate", dim=points.shape[1])
-    reference = as_points(reference, "reference", dim=points.shape[1])
-    if estimate.shape != points.shape or reference.shape != points.shape:
-        raise ValueError(f"estimate and reference must have the shape of points, {points.shape}")
+    points, estimate = as_matching_points(points, estimate, "points", "estimate")
+    reference = as_matching_points(points, reference, "points", "reference")[1]
     far = far_from_data(points, X, margin)
     if not np.any(far):
         raise ValueError(f"no point of points is farther than margin={margin} from the data")
-    norm = np.sum(reference[far] ** 2)
-    if norm == 0:
+    if not np.any(reference[far]):
         raise ValueError("reference vanishes on the far points: the relative error is undefined")
-    return float(np.sqrt(np.sum((estimate[far] - reference[far]) ** 2) / norm))
+    return weighted_score_error(estimate[far], reference[far])
 
 
 def mode_fractions(X, density):
@@ -980,7 +961,7 @@ def smoothed_squared_error_1d(reconstruct, density, sigma, grid):
     X = grid[:, None]
     diff = call_checked(reconstruct, X, "reconstruct")[:, 0] - dae_optimum(density, sigma)(X)[:, 0]
     p_sigma = density.smoothed(sigma).prob(X)
-    return float(np.sum(criteria.quadrature_weights(grid) * p_sigma * diff**2))
+    return float(np.sum(trapezoid_weights(grid) * p_sigma * diff**2))
 
 def split_rhat(chains):
     """Split potential scale reduction factor R-hat of each coordinate of a set of chains.

@@ -26,6 +26,7 @@ from ._grid import cumulative_trapezoid, trapezoid, zero_crossings
 from ._validation import (
     as_finite_array,
     as_jacobians,
+    as_matching_points,
     as_points,
     call_checked,
     check_callable,
@@ -326,11 +327,7 @@ def pointing_fraction(field, directions):
     float
         In [0, 1].
     """
-    field = as_points(field, "field")
-    directions = as_points(directions, "directions", dim=field.shape[1])
-    if directions.shape != field.shape:
-        raise ValueError(f"directions must have the shape of field, {field.shape}; "
-                         f"got {directions.shape}")
+    field, directions = as_matching_points(field, directions, "field", "directions")
     return float(np.mean(np.sum(field * directions, axis=1) > 0))
 
 
@@ -412,11 +409,7 @@ def tangent_angles(vectors, tangents):
     ndarray, shape (n,)
         In ``[0, 90]``.
     """
-    vectors = as_points(vectors, "vectors")
-    tangents = as_points(tangents, "tangents", dim=vectors.shape[1])
-    if tangents.shape != vectors.shape:
-        raise ValueError(f"tangents must have the shape of vectors, {vectors.shape}; "
-                         f"got {tangents.shape}")
+    vectors, tangents = as_matching_points(vectors, tangents, "vectors", "tangents")
     nv = np.linalg.norm(vectors, axis=1)
     nt = np.linalg.norm(tangents, axis=1)
     if np.any(nv == 0) or np.any(nt == 0):

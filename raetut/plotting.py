@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import as_finite_array
+from ._validation import as_finite_array, values_on_grid
 
 __all__ = [
     "COLORS",
@@ -107,25 +107,6 @@ def _check_ax(ax):
     return ax
 
 
-def _grid_1d(x, name="x"):
-    x = as_finite_array(x, name)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D grid of shape (m,) or (m, 1); got shape {x.shape}")
-    return x
-
-
-def _values_on_grid(values, m, name):
-    """Return ``values`` as shape (m,), accepting (m,) or (m, 1)."""
-    values = as_finite_array(values, name)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.shape != (m,):
-        raise ValueError(f"{name} must have shape ({m},) to match x; got shape {values.shape}")
-    return values
-
-
 def _density_values(density, x):
     """Evaluate ``density`` on the 1-D grid ``x`` (object, callable or array)."""
     m = x.shape[0]
@@ -137,7 +118,7 @@ def _density_values(density, x):
         values = density(x[:, None])
     else:
         values = density
-    values = _values_on_grid(values, m, "density")
+    values = values_on_grid(values, m, "density")
     if np.any(values < 0):
         raise ValueError("density must be non-negative on x")
     return values
@@ -169,7 +150,7 @@ def plot_density_1d(ax, density, x, label="$p(x)$", color=None, fill=True, **kwa
     matplotlib.axes.Axes
     """
     ax = _check_ax(ax)
-    x = _grid_1d(x)
+    x = values_on_grid(x, None, "x")
     values = _density_values(density, x)
     color = COLORS["density"] if color is None else color
     ax.plot(x, values, color=color, label=label, **kwargs)
@@ -203,8 +184,8 @@ def plot_field_1d(ax, x, field, label=None, color=None, zero_line=True, **kwargs
     matplotlib.axes.Axes
     """
     ax = _check_ax(ax)
-    x = _grid_1d(x)
-    field = _values_on_grid(field, x.shape[0], "field")
+    x = values_on_grid(x, None, "x")
+    field = values_on_grid(field, x.shape[0], "field")
     if zero_line:
         ax.axhline(0.0, color=COLORS["reference"], linewidth=0.8, zorder=0)
     ax.plot(x, field, label=label, color=color, **kwargs)
@@ -241,12 +222,12 @@ def plot_field_arrows_1d(ax, x, field, y=0.0, scale=1.0, color=None, label=None,
     matplotlib.axes.Axes
     """
     ax = _check_ax(ax)
-    x = _grid_1d(x)
-    field = _values_on_grid(field, x.shape[0], "field")
+    x = values_on_grid(x, None, "x")
+    field = values_on_grid(field, x.shape[0], "field")
     y = as_finite_array(y, "y")
     if y.ndim == 0:
         y = np.full_like(x, float(y))
-    y = _values_on_grid(y, x.shape[0], "y")
+    y = values_on_grid(y, x.shape[0], "y")
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
         raise ValueError(f"scale must be a number > 0; got {scale!r}")
     kwargs.setdefault("width", 0.004)

@@ -226,3 +226,24 @@ def test_nothing_in_the_package_imports_tests_notebooks_or_tools():
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
                     node.module or ""]
                 assert not any(n.split(".")[0] in ("tests", "tools", "notebooks") for n in names)
+
+
+def test_score_and_far_field_errors_are_the_one_weighted_error():
+    from raetut import _grid
+
+    mixture = rt.GaussianMixture([0.4, 0.6], [-1.0, 1.5], [0.3, 0.5])
+    grid = np.linspace(-5.0, 6.0, 1101)
+    X = grid[:, None]
+    estimate, reference = 0.9 * mixture.score(X), mixture.smoothed(0.2).score(X)
+    p = mixture.prob(X)
+    weights = np.where(_grid.data_mask(p), _grid.trapezoid_weights(grid) * p, 0.0)
+    assert _grid.data_mask(p, 0.5).sum() < _grid.data_mask(p).sum() < grid.size
+    assert rt.score_error_1d(estimate, mixture, grid, reference=reference) == (
+        rt.weighted_score_error(estimate, reference, weights, scale=mixture.score(X)))
+    assert rt.score_error_1d(estimate, mixture, grid) == pytest.approx(0.1, rel=1e-12)
+    points = np.array([[-9.0], [0.0], [9.0]])
+    est, ref = np.array([[1.0], [5.0], [2.0]]), np.array([[2.0], [1.0], [2.0]])
+    assert rt.far_field_error(est, ref, points, np.zeros((1, 1)), 3.0) == (
+        rt.weighted_score_error(est[[0, 2]], ref[[0, 2]]))
+    with pytest.raises(ValueError, match="scale must have the shape of psi"):
+        rt.weighted_score_error(est, ref, scale=np.ones((2, 1)))

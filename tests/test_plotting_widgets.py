@@ -93,7 +93,7 @@ def test_plot_density_1d_rejects_bad_input(ax):
         plotting.plot_density_1d(ax, np.ones(9), x)
     with pytest.raises(ValueError, match="non-negative"):
         plotting.plot_density_1d(ax, -np.ones(10), x)
-    with pytest.raises(ValueError, match="x must be a 1-D grid"):
+    with pytest.raises(ValueError, match=r"x must have shape \(m,\) or \(m, 1\)"):
         plotting.plot_density_1d(ax, np.ones((10, 2)), np.ones((10, 2)))
     with pytest.raises(TypeError, match="ax"):
         plotting.plot_density_1d("not an axes", np.ones(10), x)
