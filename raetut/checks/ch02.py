@@ -192,7 +192,9 @@ def _score_errors(measurement):
 
 @register(chapter=2, kind="numerical")
 def check_dae_score_error_order(measurement=None):
-    """Prop. 2.3: ``(r*_sigma(x) - x) / sigma^2 - s(x) = O(sigma^2)`` where there is data.
+    """The score error ``(r*_sigma(x) - x) / sigma^2 - s(x)`` is ``O(sigma^2)`` where there is data.
+
+    The claim of prop-dae-second-order.
 
     The maximum of the score error over points with ``p >= 0.01 max p`` is measured for
     the chapter's noise levels (0.01 to 0.16; the rounding error ``1e-16 |x| / sigma^2``
@@ -223,7 +225,9 @@ def check_dae_score_error_order(measurement=None):
 
 @register(chapter=2, kind="numerical")
 def check_dae_second_order_coefficient(measurement=None):
-    """Prop. 2.3, next term: ``(r*_sigma - x - sigma^2 s) / sigma^4 -> Delta s / 2 + (grad s) s``.
+    """``(r*_sigma - x - sigma^2 s) / sigma^4 -> Delta s / 2 + (grad s) s``.
+
+    The coefficient of prop-dae-second-order.
 
     At each point the quotient is extrapolated to ``sigma -> 0`` by a least-squares fit
     of ``c + c1 sigma^2 + c2 sigma^4`` over the chapter's noise levels
@@ -344,7 +348,9 @@ def measure_gaussian_optima(mean=GAUSSIAN_MEAN, cov=GAUSSIAN_COV, sigma=GAUSSIAN
 
 @register(chapter=2, kind="identity")
 def check_gaussian_closed_form(measurement=None):
-    """Prop. 2.4: for ``N(mu, Sigma)``, ``r*_sigma = mu + Sigma (Sigma + sigma^2 I)^{-1} (x - mu)``.
+    """For ``N(mu, Sigma)``, ``r*_sigma = mu + Sigma (Sigma + sigma^2 I)^{-1} (x - mu)``.
+
+    The claim of prop-gaussian-dae.
 
     The closed form is compared with two independent computations of the optimum:
     Tweedie's formula for the one-component mixture (:func:`raetut.optimal.dae_optimum`,
