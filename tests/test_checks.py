@@ -53,31 +53,6 @@ def test_score_matching_check_fails_for_wrong_divergence():
     assert result.measured > 1e-5
 
 
-def test_antimode_check_fails_for_energy_like_reconstruction(paper_density):
-    # A reconstruction whose error grows with -log p (what "error = energy" would mean).
-    top = -np.min(-paper_density.log_prob(np.linspace(-1.5, 1.5, 3001)[:, None]))
-
-    def energy_like(X):
-        return X + 1e-2 * (top - paper_density.log_prob(X))[:, None]
-
-    result = checks.check_antimode_reconstruction(paper_density, reconstruct=energy_like)
-    assert not result.passed
-    assert result.measured > 0.1
-
-
-def test_antimode_check_works_with_dae_optimum_and_other_density(mixture):
-    result = checks.check_antimode_reconstruction(
-        mixture, reconstruct=rt.dae_optimum(mixture, np.sqrt(1e-4))
-    )
-    assert result.passed
-    assert "antimodes" in result.detail
-
-
-def test_antimode_check_requires_an_antimode(gaussian_1d):
-    with pytest.raises(ValueError, match="antimode"):
-        checks.check_antimode_reconstruction(gaussian_1d)
-
-
 # ---------------------------------------------------------------------- bad input
 
 
