@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 
-import raetut as rt
 from raetut import checks
 
 
