@@ -307,9 +307,10 @@ def check_rcae_second_order_coefficient(measurement=None, correction=None):
     paper's density, ``lam`` 1e-5 ... 1e-4, 16001 points) against ``correction``
     (default :func:`raetut.optimal.rcae_score_correction`) where there is data.
     Measured: the maximum error relative to ``max |c|``; expected 0, tolerance 1e-2.
-    The quotient's ``lam`` term is about ``lam |c_3| / |c| ~ 3e-2`` at ``lam = 1e-4``,
-    so the fit's neglected ``lam^3`` term leaves a few 1e-4, and the discretisation
-    error ``O(h^2 / lam_min)`` of the quotient another few 1e-4 (measured: 6e-4 in all).
+    The quotient's ``lam`` term is ``3.3e-2`` of ``max |c|`` at ``lam = 1e-4`` (halving
+    with ``lam``); the two fitted corrections leave of the series about 1.5e-4 (the
+    error measured on 32001 points), and the discretisation error ``O(h^2 / lam_min)``
+    of the quotient adds about 4e-4 on 16001 points (measured: 5.8e-4 in all).
     The DAE optimum (coefficient ``Delta s / 2 + (grad s) s``) misses by 6e-2 on the
     paper's density, six tolerances.
 
