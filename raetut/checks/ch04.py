@@ -573,9 +573,9 @@ def check_rcae_2d_coefficient(measurement=None, correction=None):
     nodes where ``p >= 0.01 max p``. Measured: ``max |c - b|`` relative to ``max |b|``;
     expected 0, tolerance 1e-2. What the measurement neglects: the ``lam^3`` term of
     the quotient, whose relative size falls by half with each halving of ``lam``
-    (measured: 0.20 at 5e-3, 0.018 at 3.1e-4), which the two fitted corrections leave
+    (measured: 0.17 at 5e-3, 0.016 at 3.1e-4), which the two fitted corrections leave
     at about 3e-3; and the grid error after the correction, ``O(h^4)``, which divided by
-    ``lam^2`` is about 2e-4 (the corrected coefficient moves by that much when the fine
+    ``lam^2`` is about 2e-4 (the measured error moves from 2.8e-3 to 3.0e-3 when the fine
     grid has 321 points instead of 241). Without the grid correction the ``h^2`` error
     (0.24% of ``max |s|`` in ``(r - x)/lam``, independent of ``lam``) grows like
     ``1/lam`` in the quotient and dominates it below ``lam = 1e-3``. The DAE
