@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from raetut import checks
@@ -33,23 +32,11 @@ def test_run_all_runs_every_check_once(results):
 def test_every_check_passes_with_defaults(results, index):
     r = results[index]
     assert r.passed, f"{r.claim}: measured {r.measured}, expected {r.expected} ± {r.tolerance}"
-    assert abs(r.measured - r.expected) <= r.tolerance
-
-
-def test_score_matching_identity_holds_on_random_points(rng):
-    result = checks.check_score_matching_identity(X=rng.standard_normal((500, 2)), lam=0.3)
-    assert result.passed and "n = 500" in result.detail
+    # one-sided claims (a bound, "not a gradient") give their verdict to record(passed=...)
+    assert abs(r.measured - r.expected) <= r.tolerance or r.kind != "identity"
 
 
 # ------------------------------------------------------- each check fails on wrong input
-
-
-def test_score_matching_check_fails_for_wrong_divergence():
-    psi, jacobian, divergence = checks.ch08._default_tanh_field()
-    assert checks.check_score_matching_identity(psi, jacobian, divergence).passed
-    result = checks.check_score_matching_identity(psi, jacobian, lambda X: 1.01 * divergence(X))
-    assert not result.passed
-    assert result.measured > 1e-5
 
 
 # ---------------------------------------------------------------------- bad input
@@ -58,10 +45,6 @@ def test_score_matching_check_fails_for_wrong_divergence():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: checks.check_score_matching_identity(lam=0.0), ValueError, "lam"),
-        (lambda: checks.check_score_matching_identity(X=np.zeros(3)), ValueError, "X"),
-        (lambda: checks.check_score_matching_identity(psi_jacobian=lambda X: np.zeros((len(X), 2))),
-         ValueError, "psi_jacobian"),
         (lambda: checks.run_all(rng=0), TypeError, "rng"),
         (lambda: checks.format_table([1, 2]), TypeError, "results"),
     ],

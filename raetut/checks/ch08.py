@@ -1,46 +1,102 @@
-"""Chapter 8, score matching and energies."""
+"""Chapter 8, score matching and energies.
+
+The chapter's objects are built here once per process: its samples
+(:func:`score_matching_data`), the networks it trains (:func:`criterion_fit_1d`,
+:func:`tied_fit_1d`, :func:`dae_fit_2d`, each with the chapter's settings and seeds and
+cached), and the energies of the tied models (:func:`measure_tied_energies_1d`). The
+chapter and ``python -m raetut verify`` compute the same numbers from them.
+"""
+
+import dataclasses
+import functools
 
 import numpy as np
 
 from .. import criteria
 from .._grid import trapezoid
 from .._validation import (
-    as_jacobians,
     as_points,
+    call_checked,
     check_callable,
     increasing_grid,
-    positive_int,
     positive_scalar,
     values_on_grid,
 )
 from ..criteria import dae_score_matching_terms_1d, smoothed_grid_1d
-from ..densities import check_mixture
-from ..diagnostics import total_variation_1d
+from ..densities import GaussianMixture, check_mixture
+from ..diagnostics import kl_divergence_1d, mass_outside_1d, total_variation_1d
 from ..fields import (
     curl_2d,
     energy_density_1d,
     energy_from_field_1d,
     energy_gradient,
+    field_jacobian,
     jacobian_asymmetry,
 )
+from ..models import Autoencoder, score_estimate
 from ..optimal import dae_optimum
-from . import CheckResult, record, register
+from ..training import fit
+from . import record, register
+from ._common import default_mixture_1d
 
 __all__ = [
-    "check_energy_gradient",
-    "check_gradient_field",
-    "check_dae_score_matching_1d",
-    "check_dae_optimum_energy_1d",
+    "SCORE_MATCHING_SETTINGS",
+    "ROUNDOFF_TOLERANCE",
+    "QUADRATURE_TOLERANCE",
+    "NOT_GRADIENT_LEVEL",
+    "ScoreMatchingData",
+    "score_matching_data",
+    "criterion_model_1d",
+    "criterion_fit_1d",
+    "tied_model_1d",
+    "tied_fit_1d",
+    "dae_model_2d",
+    "dae_fit_2d",
+    "measure_score_matching_identity",
     "check_score_matching_identity",
+    "check_score_matching_identity_rcae_fit",
+    "check_score_matching_identity_sm_fit",
+    "dsm_candidate",
+    "measure_dae_score_matching",
+    "check_dsm_identity_optimum",
+    "check_dsm_identity_first_order",
+    "check_dsm_identity_trained",
+    "measure_optimum_energy_1d",
+    "check_dae_optimum_energy_1d",
+    "measure_tied_energies_1d",
+    "measure_energy_gradient",
+    "check_tied_energy_gradient_1d",
+    "check_tied_energy_gradient_2d",
+    "measure_jacobian_asymmetry",
+    "check_tied_jacobian_symmetric_2d",
+    "check_optimum_jacobian_symmetric_2d",
+    "check_untied_field_not_gradient_2d",
 ]
 
+# The chapter's settings: samples, networks, training.
+SCORE_MATCHING_SETTINGS = {
+    "seed": 0,                 # the chapter's generator: 1-D samples, then 2-D samples
+    "n_samples": 1000,
+    "sigma": 0.3,              # DAE noise; lam = sigma^2 for the rCAE and score matching
+    "sizes": (300, 1000),
+    "n_hidden": 8,
+    "n_iter": 300,
+    "init_seed": 1,
+    "fit_seed": 2,
+    "n_noise": 4,
+    "tied_sigmas": (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12),
+    "n_2d": 500,
+    "n_test_2d": 2000,
+    "n_hidden_2d": 16,
+    "fit_seed_2d": 3,
+    "grid": (-12.0, 12.0, 4001),
+}
 
 # Relative discrepancies accepted for identities that hold exactly: sums of a few
 # thousand terms of order 1 in float64 carry rounding errors near 1e-15, so 1e-12
 # leaves three orders of margin while any error of the formula itself (a missing
 # term, a wrong sign) shows at order 1e-3 or more.
 ROUNDOFF_TOLERANCE = 1e-12
-
 
 # Relative discrepancy accepted for identities evaluated by quadrature (trapezoid in x
 # on a grid reaching 12 standard deviations beyond the data, Gauss-Hermite in the
@@ -49,14 +105,490 @@ ROUNDOFF_TOLERANCE = 1e-12
 # while using p instead of p_sigma changes the result at order sigma^2.
 QUADRATURE_TOLERANCE = 1e-9
 
+# Jacobian asymmetry above which a field is not a gradient: fields that are gradients
+# by construction (tied auto-encoders, the exact optimum) measure below 1e-15 with
+# autograd Jacobians, so 1e-6 cannot be rounding.
+NOT_GRADIENT_LEVEL = 1e-6
 
-def check_energy_gradient(reconstruct, energy, X, claim="r(x) - x = grad F(x)"):
-    """Check that ``r(x) - x`` is the gradient of the energy ``F`` at the points ``X``.
 
-    ``grad F`` by autograd. Measured: ``max |grad F - (r - x)| / max |r - x|``;
-    expected 0 within ``ROUNDOFF_TOLERANCE``, since for a tied auto-encoder and
-    its :meth:`raetut.models.Autoencoder.energy` the two sides are the same sums evaluated
-    in a different order.
+# ------------------------------------------------------------------ the chapter's objects
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreMatchingData:
+    """The chapter's samples and grid (read-only arrays).
+
+    Attributes
+    ----------
+    density : GaussianMixture
+        The 1-D test mixture (:func:`raetut.checks.default_mixture_1d`).
+    X : ndarray (1000, 1)
+        The chapter's training samples; ``X[:300]`` is the small sample.
+    grid : ndarray (4001,)
+        Quadrature grid on [-12, 12].
+    mixture_2d : GaussianMixture
+        The 2-D mixture of three Gaussians.
+    X_2d : ndarray (500, 2)
+        2-D training samples.
+    X_test : ndarray (2000, 2)
+        Fresh 2-D samples for the measurements.
+    """
+
+    density: GaussianMixture
+    X: np.ndarray
+    grid: np.ndarray
+    mixture_2d: GaussianMixture
+    X_2d: np.ndarray
+    X_test: np.ndarray
+
+
+def _frozen(a):
+    a = np.array(a, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+@functools.lru_cache(maxsize=1)
+def score_matching_data():
+    """The chapter's samples, drawn from one generator (seed 0) in the chapter's order."""
+    s = SCORE_MATCHING_SETTINGS
+    rng = np.random.default_rng(s["seed"])
+    density = default_mixture_1d()
+    X = density.sample(s["n_samples"], rng)
+    mixture = GaussianMixture(
+        [0.45, 0.35, 0.2],
+        [[-1.2, -0.5], [1.2, -0.4], [0.0, 1.3]],
+        [[[0.5, 0.15], [0.15, 0.35]], [[0.4, -0.08], [-0.08, 0.45]],
+         [[0.45, 0.0], [0.0, 0.25]]],
+    )
+    X_2d = mixture.sample(s["n_2d"], rng)
+    X_test = mixture.sample(s["n_test_2d"], rng)
+    return ScoreMatchingData(density, _frozen(X), _frozen(np.linspace(*s["grid"])), mixture,
+                             _frozen(X_2d), _frozen(X_test))
+
+
+@functools.lru_cache(maxsize=1)
+def criterion_model_1d():
+    """The untied ``rt.Autoencoder(1, 8, "tanh")`` trained with the three criteria."""
+    return Autoencoder(1, SCORE_MATCHING_SETTINGS["n_hidden"], "tanh")
+
+
+@functools.lru_cache(maxsize=None)
+def criterion_fit_1d(criterion, n):
+    """Parameters of the untied model fitted with ``criterion`` on the first ``n`` samples.
+
+    ``"sm"`` and ``"rcae"`` with ``lam = sigma^2``, ``"dae"`` with ``sigma`` and four
+    corruptions per point; the same initial parameters (seed 1) and training generator
+    (seed 2) for all, 300 L-BFGS iterations. Cached per ``(criterion, n)``.
+    """
+    s = SCORE_MATCHING_SETTINGS
+    if criterion not in ("sm", "rcae", "dae"):
+        raise ValueError(f"criterion must be 'sm', 'rcae' or 'dae'; got {criterion!r}")
+    if n not in s["sizes"]:
+        raise ValueError(f"n must be one of {s['sizes']}; got {n!r}")
+    sigma = s["sigma"]
+    kwargs = {"sigma": sigma, "n_noise": s["n_noise"]} if criterion == "dae" else {"lam": sigma**2}
+    model = criterion_model_1d()
+    X_n = score_matching_data().X[:n]
+    params0 = model.init_params(np.random.default_rng(s["init_seed"]), X_n)
+    result = fit(model, X_n, criterion=criterion, rng=np.random.default_rng(s["fit_seed"]),
+                 params0=params0, n_iter=s["n_iter"], progress=False, **kwargs)
+    return _frozen(result.params)
+
+
+@functools.lru_cache(maxsize=1)
+def tied_model_1d():
+    """The tied ``rt.Autoencoder(1, 8, "sigmoid", tied=True)`` whose energy is normalised."""
+    return Autoencoder(1, SCORE_MATCHING_SETTINGS["n_hidden"], "sigmoid", tied=True)
+
+
+@functools.lru_cache(maxsize=None)
+def tied_fit_1d(sigma):
+    """Parameters of the tied model trained as a DAE at ``sigma`` on the 1000 samples."""
+    s = SCORE_MATCHING_SETTINGS
+    sigma = float(sigma)
+    if sigma not in s["tied_sigmas"]:
+        raise ValueError(f"sigma must be one of {s['tied_sigmas']}; got {sigma!r}")
+    result = fit(tied_model_1d(), score_matching_data().X, criterion="dae", sigma=sigma,
+                 n_noise=s["n_noise"], rng=np.random.default_rng(s["fit_seed"]),
+                 n_iter=s["n_iter"], progress=False)
+    return _frozen(result.params)
+
+
+@functools.lru_cache(maxsize=None)
+def dae_model_2d(tied):
+    """``rt.Autoencoder(2, 16, "tanh", tied=tied)``."""
+    return Autoencoder(2, SCORE_MATCHING_SETTINGS["n_hidden_2d"], "tanh", tied=bool(tied))
+
+
+@functools.lru_cache(maxsize=None)
+def dae_fit_2d(tied):
+    """Parameters of the 2-D DAE (sigma = 0.3, four corruptions, seed 3), tied or untied."""
+    s = SCORE_MATCHING_SETTINGS
+    result = fit(dae_model_2d(tied), score_matching_data().X_2d, criterion="dae",
+                 sigma=s["sigma"], n_noise=s["n_noise"],
+                 rng=np.random.default_rng(s["fit_seed_2d"]), n_iter=s["n_iter"],
+                 progress=False)
+    return _frozen(result.params)
+
+
+def _reconstruct(model, params):
+    return lambda Z: model.reconstruct(params, Z)
+
+
+# ------------------------------------------------------- rCAE = score matching + penalty
+
+
+def _true_score_field():
+    density = score_matching_data().density
+
+    def divergence(Z):
+        return np.trace(density.hessian_log_prob(Z), axis1=1, axis2=2)
+
+    return density.score, divergence, density.hessian_log_prob
+
+
+def _fit_field(criterion):
+    lam = SCORE_MATCHING_SETTINGS["sigma"] ** 2
+    est = score_estimate(criterion_model_1d(), criterion_fit_1d(criterion, 1000), lam)
+    return est.psi, est.divergence, est.jacobian
+
+
+def measure_score_matching_identity(psi=None, divergence=None, psi_jacobian=None, X=None,
+                                    lam=None):
+    """Both sides of ``L_rCAE(x + lam psi) = lam d + 2 lam^2 J_SM(psi) + lam^3 E||grad psi||^2``.
+
+    Left: :func:`raetut.criteria.rcae_loss` of ``r = x + lam psi``, whose Jacobian is
+    taken by automatic differentiation of ``r`` (:func:`raetut.fields.field_jacobian`).
+    Right: :func:`raetut.criteria.score_matching_loss` with the given ``divergence``,
+    plus ``lam^3`` times the mean of ``||psi_jacobian||_F^2``. The two sides share only
+    ``psi``: a wrong divergence or Jacobian formula breaks the equality.
+
+    Parameters
+    ----------
+    psi : callable, optional
+        ``X (n, d) -> (n, d)``, written with ``autograd.numpy``; default the score of the
+        chapter's mixture.
+    divergence : callable, optional
+        ``X -> (n,)``; default the trace of the mixture's Hessian of ``log p``.
+    psi_jacobian : callable, optional
+        ``X -> (n, d, d)``; default the mixture's Hessian of ``log p``.
+    X : array_like (n, d), optional
+        Default: the chapter's 1000 samples.
+    lam : float, optional
+        Default ``sigma^2 = 0.09``.
+
+    Returns
+    -------
+    dict
+        ``rcae`` (left), ``right``, ``constant``, ``score_matching`` (``2 lam^2 J_SM``),
+        ``regulariser``, ``j_sm``, ``relative`` (``|left - right| / |left|``), ``lam``,
+        ``n``.
+    """
+    default = _true_score_field()
+    psi = check_callable(psi or default[0], "psi")
+    divergence = check_callable(divergence or default[1], "divergence")
+    psi_jacobian = check_callable(psi_jacobian or default[2], "psi_jacobian")
+    X = as_points(score_matching_data().X if X is None else X)
+    lam = positive_scalar(SCORE_MATCHING_SETTINGS["sigma"] ** 2 if lam is None else lam, "lam")
+    n, d = X.shape
+
+    def reconstruct(Z):
+        return Z + lam * psi(Z)
+
+    def autograd_sq_norm(Z):
+        return np.sum(field_jacobian(reconstruct, Z) ** 2, axis=(1, 2))
+
+    left = float(criteria.rcae_loss(reconstruct, autograd_sq_norm, X, lam))
+    J = np.asarray(psi_jacobian(X), dtype=float)
+    if J.shape != (n, d, d):
+        raise ValueError(f"psi_jacobian must return shape {(n, d, d)}; got {J.shape}")
+    j_sm = float(criteria.score_matching_loss(psi, divergence, X))
+    regulariser = lam**3 * float(np.mean(np.sum(J**2, axis=(1, 2))))
+    right = lam * d + 2 * lam**2 * j_sm + regulariser
+    return {"rcae": left, "right": right, "constant": lam * d,
+            "score_matching": 2 * lam**2 * j_sm, "regulariser": regulariser, "j_sm": j_sm,
+            "relative": abs(left - right) / abs(left), "lam": lam, "n": n}
+
+
+def _identity_record(m, which):
+    return record(
+        f"rCAE = lam d + 2lam^2 J_SM + lam^3 E|Dpsi|^2 [{which}]",
+        m["relative"], 0.0, ROUNDOFF_TOLERANCE,
+        f"L_rCAE = {m['rcae']:.10g} (autograd Jacobian), right side = {m['right']:.10g}, "
+        f"lam = {m['lam']:g}, n = {m['n']}",
+    )
+
+
+@register(chapter=8, kind="identity")
+def check_score_matching_identity(measurement=None):
+    """Result 6 for the true score: ``L_rCAE(x + lam psi)`` equals its score-matching split.
+
+    Exact on any sample (algebra, no integration by parts). On the chapter's 1000
+    samples with ``psi = s`` and ``lam = 0.09`` (:func:`measure_score_matching_identity`):
+    the left side from an autograd Jacobian of ``x + lam s``, the right side from the
+    mixture's analytic Hessian. Measured: the relative difference; expected 0 within
+    ``ROUNDOFF_TOLERANCE`` (sums of a thousand terms of order 1 round at 1e-15; a
+    divergence off by 1 % shows at 1e-3).
+
+    Parameters
+    ----------
+    measurement : dict, optional
+        From :func:`measure_score_matching_identity`; default the chapter's.
+
+    Returns
+    -------
+    CheckResult
+    """
+    m = measure_score_matching_identity() if measurement is None else measurement
+    return _identity_record(m, "psi = s")
+
+
+@register(chapter=8, kind="identity")
+def check_score_matching_identity_rcae_fit(measurement=None):
+    """Result 6 for the field of the rCAE trained on the 1000 samples.
+
+    As :func:`check_score_matching_identity`, with ``psi = (r - x) / lam`` of the rCAE fit
+    (:func:`criterion_fit_1d`): left side from autograd of the network, right side from
+    the model's analytic Jacobian and Jacobian trace. Same tolerance.
+
+    Parameters
+    ----------
+    measurement : dict, optional
+
+    Returns
+    -------
+    CheckResult
+    """
+    if measurement is None:
+        psi, div, jac = _fit_field("rcae")
+        measurement = measure_score_matching_identity(psi, div, jac)
+    return _identity_record(measurement, "rCAE fit")
+
+
+@register(chapter=8, kind="identity")
+def check_score_matching_identity_sm_fit(measurement=None):
+    """Result 6 for the field of the score-matching fit on the 1000 samples.
+
+    As :func:`check_score_matching_identity_rcae_fit`, for the model fitted by plain
+    score matching. Same tolerance.
+
+    Parameters
+    ----------
+    measurement : dict, optional
+
+    Returns
+    -------
+    CheckResult
+    """
+    if measurement is None:
+        psi, div, jac = _fit_field("sm")
+        measurement = measure_score_matching_identity(psi, div, jac)
+    return _identity_record(measurement, "SM fit")
+
+
+# ------------------------------------------------------------ DAE = DSM of p_sigma (1-D)
+
+
+def dsm_candidate(name):
+    """The chapter's reconstructions and derivatives: ``"r*_sigma"``, ``"x + sigma^2 s"``,
+    ``"DAE fit"`` (the DAE trained on the 1000 samples)."""
+    data = score_matching_data()
+    density, sigma = data.density, SCORE_MATCHING_SETTINGS["sigma"]
+    if name == "r*_sigma":
+        smooth = density.smoothed(sigma)
+        return (dae_optimum(density, sigma),
+                lambda Z: 1.0 + sigma**2 * smooth.hessian_log_prob(Z)[:, 0, 0])
+    if name == "x + sigma^2 s":
+        return (lambda Z: Z + sigma**2 * density.score(Z),
+                lambda Z: 1.0 + sigma**2 * density.hessian_log_prob(Z)[:, 0, 0])
+    if name == "DAE fit":
+        model, params = criterion_model_1d(), criterion_fit_1d("dae", 1000)
+        return _reconstruct(model, params), lambda Z: model.jacobian(params, Z)[:, 0, 0]
+    raise ValueError(f"unknown reconstruction {name!r}")
+
+
+def measure_dae_score_matching(reconstruct=None, derivative=None, density=None, sigma=None,
+                               smoothed=True):
+    """Both sides of Vincent's ``L_DAE(r) = sigma^2 + 2 sigma^4 J_SM^{p_sigma}(psi)`` (1-D).
+
+    Quadrature (:func:`raetut.criteria.dae_score_matching_terms_1d`): the DAE criterion
+    by Gauss-Hermite in the noise from ``r`` alone; the score-matching and Fisher forms
+    by the trapezoid rule under ``p_sigma``, from ``r`` and the given ``derivative``.
+    With ``smoothed=False`` the score-matching expectation is taken under ``p`` instead
+    (the wrong density; a control).
+
+    Parameters
+    ----------
+    reconstruct, derivative : callable, optional
+        ``r(X) -> (n, 1)`` and ``r'(X) -> (n,)``; default the exact optimum ``r*_sigma``.
+    density : GaussianMixture, optional
+        Default the chapter's mixture.
+    sigma : float, optional
+        Default 0.3.
+    smoothed : bool
+
+    Returns
+    -------
+    dict
+        The terms of :func:`raetut.criteria.dae_score_matching_terms_1d` plus ``forms``
+        (the forms compared with ``dae``), ``relative`` (largest relative difference),
+        ``sigma`` and ``smoothed``.
+    """
+    if not isinstance(smoothed, (bool, np.bool_)):
+        raise TypeError(f"smoothed must be True or False; got {type(smoothed).__name__}")
+    data = score_matching_data()
+    density = check_mixture(data.density if density is None else density, dim=1)
+    sigma = positive_scalar(SCORE_MATCHING_SETTINGS["sigma"] if sigma is None else sigma, "sigma")
+    if reconstruct is None and derivative is None:
+        reconstruct, derivative = dsm_candidate("r*_sigma")
+    check_callable(reconstruct, "reconstruct")
+    check_callable(derivative, "derivative")
+    grid = smoothed_grid_1d(density, sigma, 4001)
+    terms = dict(dae_score_matching_terms_1d(reconstruct, derivative, density, sigma, grid))
+    if smoothed:
+        forms = (terms["score_matching_form"], terms["fisher_form"])
+    else:
+        X = grid[:, None]
+        p = density.prob(X)
+        psi = (np.asarray(reconstruct(X), dtype=float)[:, 0] - grid) / sigma**2
+        div = (values_on_grid(derivative(X), grid.size, "derivative(X)") - 1.0) / sigma**2
+        forms = (sigma**2 + 2.0 * sigma**4 * trapezoid(p * (0.5 * psi**2 + div), grid),)
+    terms.update(forms=forms, sigma=sigma, smoothed=bool(smoothed),
+                 relative=max(abs(f - terms["dae"]) for f in forms) / abs(terms["dae"]))
+    return terms
+
+
+def _dsm_record(m, which):
+    under = "p_sigma" if m["smoothed"] else "p"
+    return record(
+        f"L_DAE = sigma^2 + 2sigma^4 J_SM[{under}] [{which}]",
+        m["relative"], 0.0, QUADRATURE_TOLERANCE,
+        f"L_DAE = {m['dae']:.10g}, sigma = {m['sigma']:g}, J_SM[p_sigma] = {m['j_sm']:.6g}",
+    )
+
+
+_DSM_DOC = """
+
+    Both sides by independent quadratures (:func:`measure_dae_score_matching`): the DAE
+    criterion by Gauss-Hermite in the noise, the score-matching and Fisher forms by the
+    trapezoid rule under ``p_sigma`` with the reconstruction's derivative. Measured:
+    the larger relative difference; expected 0 within ``QUADRATURE_TOLERANCE`` (both
+    rules are accurate to about 1e-12 here; using ``p`` instead of ``p_sigma`` or a wrong
+    derivative shows at 1e-3 or more).
+
+    Parameters
+    ----------
+    measurement : dict, optional
+        From :func:`measure_dae_score_matching`; default the chapter's.
+
+    Returns
+    -------
+    CheckResult
+    """
+
+
+def _dsm_check(which):
+    def check(measurement=None):
+        if measurement is None:
+            measurement = measure_dae_score_matching(*dsm_candidate(which))
+        return _dsm_record(measurement, which)
+    return check
+
+
+def check_dsm_identity_optimum(measurement=None):
+    return _dsm_check("r*_sigma")(measurement)
+
+
+def check_dsm_identity_first_order(measurement=None):
+    return _dsm_check("x + sigma^2 s")(measurement)
+
+
+def check_dsm_identity_trained(measurement=None):
+    return _dsm_check("DAE fit")(measurement)
+
+
+check_dsm_identity_optimum.__doc__ = (
+    "Vincent's DAE = DSM identity for the exact optimum ``r*_sigma`` (sigma = 0.3)." + _DSM_DOC)
+check_dsm_identity_first_order.__doc__ = (
+    "Vincent's DAE = DSM identity for the first-order ``x + sigma^2 s`` (not optimal)."
+    + _DSM_DOC)
+check_dsm_identity_trained.__doc__ = (
+    "Vincent's DAE = DSM identity for the DAE trained on the 1000 samples." + _DSM_DOC)
+check_dsm_identity_optimum = register(chapter=8, kind="identity")(check_dsm_identity_optimum)
+check_dsm_identity_first_order = register(chapter=8, kind="identity")(
+    check_dsm_identity_first_order)
+check_dsm_identity_trained = register(chapter=8, kind="identity")(check_dsm_identity_trained)
+
+
+# ------------------------------------------------------------------------------ energies
+
+
+def measure_optimum_energy_1d(density=None, sigma=None, reconstruct=None, grid=None,
+                              n_grid=4001):
+    """Normalise ``exp(F / sigma^2)`` for the field ``r - x`` and compare with ``p_sigma``.
+
+    ``F`` by cumulative Simpson integration of the field on a grid
+    (:func:`raetut.fields.energy_from_field_1d`), normalised by quadrature
+    (:func:`raetut.fields.energy_density_1d`).
+
+    Parameters
+    ----------
+    density : GaussianMixture, optional
+        Default the chapter's mixture.
+    sigma : float, optional
+        Default 0.3.
+    reconstruct : callable, optional
+        Default the exact optimum ``r*_sigma``.
+    grid : array_like, optional
+        Default ``n_grid`` points reaching 12 standard deviations of ``p_sigma``.
+    n_grid : int
+
+    Returns
+    -------
+    dict
+        ``tv_p_sigma``, ``tv_p`` (total variation to ``p_sigma`` and to ``p``), ``sigma``.
+    """
+    density = check_mixture(score_matching_data().density if density is None else density, dim=1)
+    sigma = positive_scalar(SCORE_MATCHING_SETTINGS["sigma"] if sigma is None else sigma, "sigma")
+    grid = increasing_grid(smoothed_grid_1d(density, sigma, n_grid) if grid is None else grid)
+    r = dae_optimum(density, sigma) if reconstruct is None else check_callable(reconstruct,
+                                                                               "reconstruct")
+    F = energy_from_field_1d(lambda X: (np.asarray(r(X), dtype=float) - X)[:, 0], grid)
+    q = energy_density_1d(F, grid, sigma)
+    return {"tv_p_sigma": total_variation_1d(q, density.smoothed(sigma).prob(grid[:, None]), grid),
+            "tv_p": total_variation_1d(q, density.prob(grid[:, None]), grid), "sigma": sigma}
+
+
+@register(chapter=8, kind="numerical")
+def check_dae_optimum_energy_1d(measurement=None):
+    """The optimal DAE's energy gives ``p_sigma`` exactly: ``exp(F / sigma^2) / Z = p_sigma``.
+
+    ``r*_sigma(x) - x = sigma^2 (log p_sigma)'(x)`` (Tweedie), so integrating the field
+    and normalising (:func:`measure_optimum_energy_1d`) must give ``p_sigma``. Measured:
+    the total-variation distance to ``p_sigma``; expected 0 within 1e-8 (the cumulative
+    Simpson rule on the default grid is accurate to about 1e-10 in ``F / sigma^2``; an
+    energy that gives ``p`` instead, as that of ``x + sigma^2 s`` does, is off by
+    ``TV(p, p_sigma)``, 0.03 at the chapter's sigma = 0.3).
+
+    Parameters
+    ----------
+    measurement : dict, optional
+        From :func:`measure_optimum_energy_1d`; default the chapter's.
+
+    Returns
+    -------
+    CheckResult
+    """
+    m = measure_optimum_energy_1d() if measurement is None else measurement
+    return record(
+        "optimal DAE: exp(F/sigma^2)/Z = p_sigma", m["tv_p_sigma"], 0.0, 1e-8,
+        f"sigma = {m['sigma']:g}; TV to p itself = {m['tv_p']:.4g}",
+    )
+
+
+def measure_energy_gradient(reconstruct, energy, X):
+    """``max |grad F - (r - x)| / max |r - x|`` at the points ``X`` (``grad F`` by autograd).
 
     Parameters
     ----------
@@ -64,234 +596,212 @@ def check_energy_gradient(reconstruct, energy, X, claim="r(x) - x = grad F(x)"):
         ``r(X) -> (n, d)``.
     energy : callable
         ``F(X) -> (n,)``, written with ``autograd.numpy``.
-    X : array_like, shape (n, d)
-    claim : str
-        Text of the claim in the result.
+    X : array_like (n, d)
 
     Returns
     -------
-    CheckResult
+    dict
+        ``relative``, ``scale`` (``max |r - x|``), ``n``.
     """
     check_callable(reconstruct, "reconstruct")
     X = as_points(X)
-    field = np.asarray(reconstruct(X), dtype=float) - X
-    if field.shape != X.shape:
-        raise ValueError(f"reconstruct(X) must return shape {X.shape}; got {field.shape}")
+    field = call_checked(reconstruct, X, "reconstruct") - X
     gradient = energy_gradient(energy, X)
     scale = float(np.max(np.abs(field)))
-    measured = float(np.max(np.abs(gradient - field))) / (scale if scale > 0 else 1.0)
-    return CheckResult(
-        claim, measured, 0.0, ROUNDOFF_TOLERANCE, bool(measured <= ROUNDOFF_TOLERANCE),
-        f"max |r - x| = {scale:.4g} over n = {X.shape[0]} points",
-    )
+    return {"relative": float(np.max(np.abs(gradient - field))) / (scale if scale > 0 else 1.0),
+            "scale": scale, "n": X.shape[0]}
 
 
-def check_gradient_field(J, claim="Jacobian symmetric (gradient field)", tolerance=None):
-    """Check that Jacobians are symmetric: ``||J - J^T||_F / ||J||_F`` (aggregate) is 0.
+@functools.lru_cache(maxsize=1)
+def measure_tied_energies_1d():
+    """The tied models' densities ``q_sigma ∝ exp(F / sigma^2)`` at the seven noise levels.
 
-    Measured: :func:`jacobian_asymmetry` over all points; expected 0 within
-    ``ROUNDOFF_TOLERANCE`` by default (a field that is a gradient by construction,
-    such as a tied auto-encoder or ``x + sigma^2 grad log p_sigma``, is symmetric up to
-    rounding).
+    For each level of ``SCORE_MATCHING_SETTINGS["tied_sigmas"]`` the tied model
+    (:func:`tied_fit_1d`) gives ``log q_sigma`` on the chapter's grid
+    (:func:`raetut.fields.energy_density_1d` of ``model.energy``). Cached.
+
+    Returns
+    -------
+    dict
+        ``fits`` ({sigma: dict of params, q, p_sigma, field, tv_q_psigma, tv_q_p,
+        tv_p_psigma, kl_p_q, out_q, out_p_sigma}), ``sigma_best`` (the level whose
+        ``q_sigma`` is closest to ``p`` in total variation), ``data_range``.
+    """
+    data = score_matching_data()
+    density, x = data.density, data.grid
+    G = x[:, None]
+    p, log_p = density.prob(G), density.log_prob(G)
+    lo, hi = float(data.X.min()), float(data.X.max())
+    tied = tied_model_1d()
+    fits = {}
+    for sig in SCORE_MATCHING_SETTINGS["tied_sigmas"]:
+        P = tied_fit_1d(sig)
+        log_q = energy_density_1d(lambda Z, P=P: tied.energy(P, Z), x, sig, log=True)
+        q = np.exp(log_q)
+        p_sig = density.smoothed(sig).prob(G)
+        fits[sig] = {
+            "params": P, "q": q, "p_sigma": p_sig,
+            "field": (tied.reconstruct(P, G) - G)[:, 0] / sig**2,
+            "tv_q_psigma": total_variation_1d(q, p_sig, x),
+            "tv_q_p": total_variation_1d(q, p, x),
+            "tv_p_psigma": total_variation_1d(p, p_sig, x),
+            "kl_p_q": kl_divergence_1d(log_p, log_q, x, log=True),
+            "out_q": mass_outside_1d(q, x, lo, hi),
+            "out_p_sigma": mass_outside_1d(p_sig, x, lo, hi),
+        }
+    sigmas = list(fits)
+    sigma_best = sigmas[int(np.argmin([fits[s]["tv_q_p"] for s in sigmas]))]
+    return {"fits": fits, "sigma_best": sigma_best, "data_range": (lo, hi)}
+
+
+_ENERGY_DOC = """
+
+    Measured (:func:`measure_energy_gradient`): ``max |grad F - (r - x)| / max |r - x|``,
+    ``grad F`` by autograd of ``model.energy`` and ``r`` from ``model.reconstruct``,
+    two independent formulas; expected 0 within ``ROUNDOFF_TOLERANCE`` (the same sums in
+    a different order). An energy missing a term (``-||x||^2 / 2``, ``c . x``) or with the
+    wrong antiderivative is off at order 1.
 
     Parameters
     ----------
-    J : array_like, shape (n, d, d)
-        Jacobians of the field.
-    claim : str
-        Text of the claim in the result.
-    tolerance : float, optional
-        Accepted asymmetry; default ``ROUNDOFF_TOLERANCE``.
+    measurement : dict, optional
+        Default the chapter's model and points.
 
     Returns
     -------
     CheckResult
     """
-    tolerance = ROUNDOFF_TOLERANCE if tolerance is None else positive_scalar(tolerance,
-                                                                              "tolerance")
-    J = as_jacobians(J)
-    measured = jacobian_asymmetry(J)
-    detail = f"n = {J.shape[0]} points"
-    if J.shape[1] == 2:
-        detail += f", max |curl| = {np.max(np.abs(curl_2d(J))):.3g}"
-    return CheckResult(claim, measured, 0.0, tolerance, bool(measured <= tolerance), detail)
 
 
-def check_dae_score_matching_1d(reconstruct, derivative, density, sigma, grid=None, n_grid=4001,
-                                smoothed=True):
-    """Vincent (2011): ``L_DAE(r) = sigma^2 + 2 sigma^4 J_SM^{p_sigma}((r - x) / sigma^2)``.
+def _energy_record(m, which):
+    return record(f"tied: r - x = grad F [{which}]", m["relative"], 0.0, ROUNDOFF_TOLERANCE,
+                  f"max |r - x| = {m['scale']:.4g} over n = {m['n']} points")
 
-    Both sides by quadrature (:func:`dae_score_matching_terms_1d`). Measured: the
-    larger of the relative differences between ``L_DAE`` and the score-matching form
-    and between ``L_DAE`` and the Fisher form; expected 0 within
-    ``QUADRATURE_TOLERANCE``. With ``smoothed=False`` the score-matching
-    expectations are taken under ``p`` instead of ``p_sigma`` (a negative control: it
-    must fail).
+
+def check_tied_energy_gradient_1d(measurement=None):
+    if measurement is None:
+        tied, P = tied_model_1d(), tied_fit_1d(measure_tied_energies_1d()["sigma_best"])
+        measurement = measure_energy_gradient(_reconstruct(tied, P),
+                                              lambda Z: tied.energy(P, Z), score_matching_data().X)
+    return _energy_record(measurement, "1-D")
+
+
+def check_tied_energy_gradient_2d(measurement=None):
+    if measurement is None:
+        net, P = dae_model_2d(True), dae_fit_2d(True)
+        measurement = measure_energy_gradient(_reconstruct(net, P), lambda Z: net.energy(P, Z),
+                                              score_matching_data().X_test)
+    return _energy_record(measurement, "2-D")
+
+
+check_tied_energy_gradient_1d.__doc__ = (
+    "Tied 1-D DAE at the best noise level: ``r(x) - x = grad F(x)`` on the 1000 samples."
+    + _ENERGY_DOC)
+check_tied_energy_gradient_2d.__doc__ = (
+    "Tied 2-D DAE: ``r(x) - x = grad F(x)`` on the 2000 test points." + _ENERGY_DOC)
+check_tied_energy_gradient_1d = register(chapter=8, kind="identity")(check_tied_energy_gradient_1d)
+check_tied_energy_gradient_2d = register(chapter=8, kind="identity")(check_tied_energy_gradient_2d)
+
+
+# ------------------------------------------------------------------ gradient fields (2-D)
+
+
+def measure_jacobian_asymmetry(reconstruct, X=None):
+    """Asymmetry and curl of the field ``r(x) - x``, Jacobian by autograd of ``r``.
 
     Parameters
     ----------
     reconstruct : callable
-        ``r(X) -> (n, 1)``.
-    derivative : callable
-        ``X -> (n,)``, ``r'(x)``.
-    density : GaussianMixture
-        1-D data density.
-    sigma : float
-        > 0.
-    grid : array_like, shape (m,), optional
-    n_grid : int
-    smoothed : bool
-        Use ``p_sigma`` (the claim) or ``p`` (the control) on the right side.
+        ``r(X) -> (n, 2)``, written with ``autograd.numpy``.
+    X : array_like (n, 2), optional
+        Default the chapter's 2000 test points.
 
     Returns
     -------
-    CheckResult
+    dict
+        ``asymmetry`` (:func:`raetut.fields.jacobian_asymmetry` of ``J_r - I``),
+        ``rms_curl``, ``max_curl``, ``n``.
     """
-    if not isinstance(smoothed, (bool, np.bool_)):
-        raise TypeError(f"smoothed must be True or False; got {type(smoothed).__name__}")
-    density = check_mixture(density, dim=1)
-    sigma = positive_scalar(sigma, "sigma")
-    if grid is None:
-        grid = smoothed_grid_1d(density, sigma, positive_int(n_grid, "n_grid", minimum=3))
-    terms = dae_score_matching_terms_1d(reconstruct, derivative, density, sigma, grid)
-    if smoothed:
-        forms = (terms["score_matching_form"], terms["fisher_form"])
-        claim = "L_DAE = sigma^2 + 2 sigma^4 J_SM[p_sigma]"
-    else:
-        grid = np.asarray(grid, dtype=float)
-        X = grid[:, None]
-        p = density.prob(X)
-        psi = (np.asarray(reconstruct(X), dtype=float)[:, 0] - grid) / sigma**2
-        div = (values_on_grid(derivative(X), grid.size, "derivative(X)") - 1.0) / sigma**2
-        j_sm = trapezoid(p * (0.5 * psi**2 + div), grid)
-        forms = (sigma**2 + 2.0 * sigma**4 * j_sm,)
-        claim = "L_DAE = sigma^2 + 2 sigma^4 J_SM[p] (p, not p_sigma)"
-    measured = max(abs(f - terms["dae"]) for f in forms) / abs(terms["dae"])
-    return CheckResult(
-        claim, measured, 0.0, QUADRATURE_TOLERANCE, bool(measured <= QUADRATURE_TOLERANCE),
-        f"L_DAE = {terms['dae']:.10g}, sigma = {sigma:g}, J_SM[p_sigma] = {terms['j_sm']:.6g}",
-    )
+    check_callable(reconstruct, "reconstruct")
+    X = as_points(score_matching_data().X_test if X is None else X)
+    J = field_jacobian(reconstruct, X) - np.eye(X.shape[1])
+    curl = curl_2d(J) if X.shape[1] == 2 else np.zeros(X.shape[0])
+    return {"asymmetry": jacobian_asymmetry(J), "rms_curl": float(np.sqrt(np.mean(curl**2))),
+            "max_curl": float(np.max(np.abs(curl))), "n": X.shape[0]}
 
 
-def check_dae_optimum_energy_1d(density, sigma, grid=None, n_grid=4001):
-    """The optimal DAE's energy gives ``p_sigma`` exactly: ``exp(F / sigma^2) / Z = p_sigma``.
+_SYMMETRY_DOC = """
 
-    ``r*_sigma(x) - x = sigma^2 (log p_sigma)'(x)`` (Tweedie), so integrating the field
-    (:func:`energy_from_field_1d`) and normalising (:func:`energy_density_1d`) must
-    give ``p_sigma``. Measured: the total-variation distance to ``p_sigma``; expected 0
-    within 1e-8 (the cumulative Simpson rule on the default grid is accurate to about
-    1e-10 in ``F / sigma^2``; an energy read as ``log p`` instead of ``log p_sigma``
-    is off by the total variation between ``p`` and ``p_sigma``, reported in the detail).
+    Measured (:func:`measure_jacobian_asymmetry`): ``||J - J^T||_F / ||J||_F`` over the
+    2000 test points, ``J`` the Jacobian of ``r(x) - x`` by autograd of ``r`` (not from
+    a formula that is symmetric by construction); expected 0 within
+    ``ROUNDOFF_TOLERANCE``. The chapter's untied model measures 0.45.
 
     Parameters
     ----------
-    density : GaussianMixture
-        1-D data density.
-    sigma : float
-        > 0.
-    grid : array_like, shape (m,), optional
-        Default: ``n_grid`` points reaching 12 standard deviations of ``p_sigma``
-        beyond every component.
-    n_grid : int
+    measurement : dict, optional
+        Default the chapter's model and points.
 
     Returns
     -------
     CheckResult
     """
-    density = check_mixture(density, dim=1)
-    sigma = positive_scalar(sigma, "sigma")
-    if grid is None:
-        grid = smoothed_grid_1d(density, sigma, positive_int(n_grid, "n_grid", minimum=3))
-    grid = increasing_grid(grid, "grid")
-    optimum = dae_optimum(density, sigma)
-    F = energy_from_field_1d(lambda X: (optimum(X) - X)[:, 0], grid)
-    q = energy_density_1d(F, grid, sigma)
-    p_sigma = density.smoothed(sigma).prob(grid[:, None])
-    p = density.prob(grid[:, None])
-    measured = total_variation_1d(q, p_sigma, grid)
-    tolerance = 1e-8
-    return CheckResult(
-        "optimal DAE: exp(F/sigma^2)/Z = p_sigma", measured, 0.0, tolerance,
-        bool(measured <= tolerance),
-        f"sigma = {sigma:g}; TV to p itself = {total_variation_1d(q, p, grid):.4g}",
-    )
 
 
-def _default_tanh_field():
-    """``psi(x) = A tanh(B x + b)`` in 2-D, its Jacobian and its divergence."""
-    A = np.array([[0.8, -0.5], [0.3, 1.1]])
-    B = np.array([[1.2, 0.4], [-0.7, 0.9]])
-    b = np.array([0.1, -0.3])
-
-    def psi(X):
-        return np.tanh(X @ B.T + b) @ A.T
-
-    def jacobian(X):
-        slope = 1.0 - np.tanh(X @ B.T + b) ** 2  # (n, 2)
-        return np.einsum("ij,nj,jk->nik", A, slope, B)
-
-    def divergence(X):
-        return np.trace(jacobian(X), axis1=1, axis2=2)
-
-    return psi, jacobian, divergence
+def _symmetry_record(m, which):
+    return record(f"{which}: J symmetric (gradient field) [2-D]", m["asymmetry"], 0.0,
+                  ROUNDOFF_TOLERANCE, f"n = {m['n']} points, max |curl| = {m['max_curl']:.3g}")
 
 
-@register(chapter=8, kind="identity")
-def check_score_matching_identity(psi=None, psi_jacobian=None, divergence=None, X=None, lam=0.1):
-    """Result 6: ``L_rCAE(x + lam psi) = lam d + 2 lam^2 J_SM(psi) + lam^3 E||grad psi||_F^2``.
+def check_tied_jacobian_symmetric_2d(measurement=None):
+    if measurement is None:
+        measurement = measure_jacobian_asymmetry(_reconstruct(dae_model_2d(True), dae_fit_2d(True)))
+    return _symmetry_record(measurement, "tied DAE")
 
-    Exact on any sample. The left side is :func:`raetut.criteria.rcae_loss` with
-    ``||I + lam J_psi||_F^2`` from the Jacobian, the right side uses
-    :func:`raetut.criteria.score_matching_loss` with the given ``divergence``. Measured: the
-    relative difference; expected 0, tolerance 1e-12 (rounding of sums of a few
-    hundred terms of order 1 is about 1e-15; a wrong divergence shows at order
-    ``lam``).
+
+def check_optimum_jacobian_symmetric_2d(measurement=None):
+    if measurement is None:
+        data = score_matching_data()
+        measurement = measure_jacobian_asymmetry(
+            dae_optimum(data.mixture_2d, SCORE_MATCHING_SETTINGS["sigma"]))
+    return _symmetry_record(measurement, "optimum r*_sigma")
+
+
+check_tied_jacobian_symmetric_2d.__doc__ = (
+    "Tied 2-D DAE: its Jacobian is symmetric, so its field is a gradient." + _SYMMETRY_DOC)
+check_optimum_jacobian_symmetric_2d.__doc__ = (
+    "Exact optimum ``r*_sigma`` of the 2-D mixture: its Jacobian is symmetric."
+    + _SYMMETRY_DOC)
+check_tied_jacobian_symmetric_2d = register(chapter=8, kind="identity")(
+    check_tied_jacobian_symmetric_2d)
+check_optimum_jacobian_symmetric_2d = register(chapter=8, kind="identity")(
+    check_optimum_jacobian_symmetric_2d)
+
+
+@register(chapter=8, kind="numerical")
+def check_untied_field_not_gradient_2d(measurement=None):
+    """Untied 2-D DAE: its field ``r(x) - x`` is not a gradient (asymmetric Jacobian).
+
+    Measured (:func:`measure_jacobian_asymmetry`): ``||J - J^T||_F / ||J||_F`` over the
+    test points, autograd Jacobian. The claim holds when it exceeds
+    ``NOT_GRADIENT_LEVEL`` = 1e-6: fields that are gradients by construction (the tied
+    model, the exact optimum) measure below 1e-15, so a value above 1e-6 is an
+    asymmetry of the field, not rounding. It says that the field is not a gradient, not
+    how far from one it is (the chapter reports that: asymmetry, curl, circulation).
 
     Parameters
     ----------
-    psi : callable, optional
-        ``X (n, d) -> (n, d)``; default a 2-D ``tanh`` field.
-    psi_jacobian : callable, optional
-        ``X -> (n, d, d)``.
-    divergence : callable, optional
-        ``X -> (n,)``.
-    X : array_like, shape (n, d), optional
-        Default: a 20 x 20 grid on ``[-2, 2]^2``.
-    lam : float
+    measurement : dict, optional
+        Default the chapter's untied model.
 
     Returns
     -------
     CheckResult
     """
-    default_psi, default_jacobian, default_divergence = _default_tanh_field()
-    psi = check_callable(psi or default_psi, "psi")
-    psi_jacobian = check_callable(psi_jacobian or default_jacobian, "psi_jacobian")
-    divergence = check_callable(divergence or default_divergence, "divergence")
-    if X is None:
-        axis = np.linspace(-2.0, 2.0, 20)
-        X = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
-    X = as_points(X)
-    lam = positive_scalar(lam, "lam")
-    n, d = X.shape
-
-    def jacobian(Z):
-        J = np.asarray(psi_jacobian(Z), dtype=float)
-        if J.shape != (len(Z), d, d):
-            raise ValueError(f"psi_jacobian must return shape {(len(Z), d, d)}; got {J.shape}")
-        return J
-
-    def reconstruct(Z):
-        return Z + lam * psi(Z)
-
-    def reconstruct_jacobian_sq_norm(Z):
-        return np.sum((np.eye(d) + lam * jacobian(Z)) ** 2, axis=(1, 2))
-
-    left = criteria.rcae_loss(reconstruct, reconstruct_jacobian_sq_norm, X, lam)
-    score_matching = criteria.score_matching_loss(psi, divergence, X)
-    right = (lam * d + 2 * lam**2 * score_matching
-             + lam**3 * np.mean(np.sum(jacobian(X) ** 2, axis=(1, 2))))
-    return record(
-        "L_rCAE(x+lam psi) = lam d + 2lam^2 J_SM + lam^3 E|Dpsi|^2",
-        abs(left - right) / abs(left), 0.0, 1e-12,
-        f"L_rCAE = {left:.10g}, right side = {right:.10g}, lam = {lam:g}, n = {n}",
-    )
+    if measurement is None:
+        measurement = measure_jacobian_asymmetry(_reconstruct(dae_model_2d(False),
+                                                              dae_fit_2d(False)))
+    m = measurement
+    return record("untied DAE: J not symmetric (no energy) [2-D]", m["asymmetry"],
+                  NOT_GRADIENT_LEVEL, 0.0, f"n = {m['n']} points, rms curl = {m['rms_curl']:.3g}",
+                  passed=bool(m["asymmetry"] > NOT_GRADIENT_LEVEL))
