@@ -65,24 +65,25 @@ def as_finite_array(a, name, ndim=None, shape=None):
     return arr
 
 
+def _real_scalar(value, name, zero_allowed):
+    kind, bound = ("a real number >= 0", ">= 0") if zero_allowed else ("a positive real number",
+                                                                       "> 0")
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be {kind}; got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not zero_allowed):
+        raise ValueError(f"{name} must be a finite number {bound}; got {value}")
+    return value
+
+
 def positive_scalar(value, name):
     """Return ``value`` as a float, checking it is a finite real number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a positive real number; got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value}")
-    return value
+    return _real_scalar(value, name, zero_allowed=False)
 
 
 def nonnegative_scalar(value, name):
     """Return ``value`` as a float, checking it is a finite real number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number >= 0; got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value}")
-    return value
+    return _real_scalar(value, name, zero_allowed=True)
 
 
 def positive_int(value, name, minimum=1):

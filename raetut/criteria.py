@@ -37,7 +37,7 @@ from ._validation import (
     positive_scalar,
     values_on_grid,
 )
-from .densities import check_mixture
+from .densities import check_density_1d, check_mixture
 
 __all__ = [
     "reconstruction_error",
@@ -137,12 +137,7 @@ def rcae_loss(reconstruct, jacobian_sq_norm, X, lam):
     -------
     float
     """
-    check_callable(jacobian_sq_norm, "jacobian_sq_norm")
-    lam = nonnegative_scalar(lam, "lam")
-    err = reconstruction_error(reconstruct, X)
-    X = np.asarray(X, dtype=float)
-    penalty = call_checked(jacobian_sq_norm, X, "jacobian_sq_norm", shape=X.shape[:1])
-    return anp.mean(err + lam * penalty)
+    return _penalised_loss(reconstruct, jacobian_sq_norm, "jacobian_sq_norm", X, lam)
 
 
 def cae_loss(reconstruct, encoder_jacobian_sq_norm, X, lam):
@@ -162,13 +157,17 @@ def cae_loss(reconstruct, encoder_jacobian_sq_norm, X, lam):
     -------
     float
     """
-    check_callable(encoder_jacobian_sq_norm, "encoder_jacobian_sq_norm")
+    return _penalised_loss(reconstruct, encoder_jacobian_sq_norm, "encoder_jacobian_sq_norm",
+                           X, lam)
+
+
+def _penalised_loss(reconstruct, penalty, penalty_name, X, lam):
+    """``mean(||r(x) - x||^2 + lam * penalty(x))``: the rCAE and CAE criteria."""
+    check_callable(penalty, penalty_name)
     lam = nonnegative_scalar(lam, "lam")
     err = reconstruction_error(reconstruct, X)
     X = np.asarray(X, dtype=float)
-    penalty = call_checked(encoder_jacobian_sq_norm, X, "encoder_jacobian_sq_norm",
-                           shape=X.shape[:1])
-    return anp.mean(err + lam * penalty)
+    return anp.mean(err + lam * call_checked(penalty, X, penalty_name, shape=X.shape[:1]))
 
 
 def score_matching_loss(psi, divergence, X):
@@ -236,18 +235,8 @@ def quadrature_weights(grid, rule="trapezoid"):
 
 def _density_on_grid(density, grid):
     """``p`` at the grid points, checking that ``density`` is a 1-D density object."""
-    if not callable(getattr(density, "prob", None)):
-        raise TypeError(
-            "density must have a prob(X) method (e.g. a GaussianMixture); "
-            f"got {type(density).__name__}"
-        )
-    dim = getattr(density, "dim", 1)
-    if dim != 1:
-        raise ValueError(f"density must be 1-D for the quadrature forms; got dimension {dim}")
-    p = np.asarray(density.prob(grid[:, None]), dtype=float)
-    if p.shape != grid.shape:
-        raise ValueError(f"density.prob must return shape {grid.shape}; got {p.shape}")
-    return p
+    check_density_1d(density, ("prob",))
+    return call_checked(density.prob, grid[:, None], "density.prob", shape=grid.shape)
 
 
 def dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite=40, rule="trapezoid"):
@@ -387,6 +376,7 @@ def rcae_score_matching_terms(psi, psi_jacobian, divergence, X, lam):
 
 def smoothed_grid_1d(density, sigma, n_grid):
     """Uniform grid reaching 12 standard deviations of ``p_sigma`` beyond every component."""
+    density = check_mixture(density, dim=1)
     sd = np.sqrt(density.covariances[:, 0, 0] + sigma**2)
     lower = float(np.min(density.means[:, 0] - 12.0 * sd))
     upper = float(np.max(density.means[:, 0] + 12.0 * sd))
@@ -491,14 +481,11 @@ def score_matching_quadrature_1d(psi, divergence, density, grid):
     if divergence is not None:
         check_callable(divergence, "divergence")
     grid = increasing_grid(grid, "grid")
-    if not callable(getattr(density, "prob", None)) or getattr(density, "dim", 1) != 1:
-        raise TypeError(f"density must be a 1-D density with prob(X); got {type(density).__name__}")
+    check_density_1d(density, ("prob",) if divergence is not None else ("prob", "score"))
     X = grid[:, None]
     p = values_on_grid(density.prob(X), grid.size, "density.prob(X)")
     values = values_on_grid(psi(X), grid.size, "psi(X)")
     if divergence is None:
-        if not callable(getattr(density, "score", None)):
-            raise TypeError("density must have score(X) when divergence is None")
         score = values_on_grid(density.score(X), grid.size, "density.score(X)")
         return trapezoid(p * (0.5 * values**2 - score * values), grid)
     div = values_on_grid(divergence(X), grid.size, "divergence(X)")

@@ -702,8 +702,7 @@ def critical_points_1d(density, lower, upper, n_grid=20001):
     antimodes : ndarray, shape (k,)
         Local minima (score goes from - to +), increasing.
     """
-    if getattr(density, "dim", None) != 1 or not callable(getattr(density, "score", None)):
-        raise TypeError("density must be a 1-D density with a score method (dim == 1)")
+    check_density_1d(density, ("score",))
     lower = float(as_finite_array(lower, "lower", ndim=0))
     upper = float(as_finite_array(upper, "upper", ndim=0))
     if not upper > lower:
@@ -714,6 +713,23 @@ def critical_points_1d(density, lower, upper, n_grid=20001):
         return density.score(t[:, None])[:, 0]
 
     return zero_crossings(score, np.linspace(lower, upper, n_grid))
+
+
+def check_density_1d(density, methods, name="density"):
+    """Check that ``density`` is a 1-D density object with the given methods and return it.
+
+    The one guard of the functions that take any 1-D density (a 1-D
+    :class:`GaussianMixture`, a :class:`Density1D`, or an object of one's own with
+    ``dim == 1``; an object without ``dim`` counts as 1-D).
+    """
+    if getattr(density, "dim", 1) != 1 or not all(callable(getattr(density, m, None))
+                                                   for m in methods):
+        raise TypeError(
+            f"{name} must be a 1-D density (dim == 1) with {' and '.join(methods)} methods, "
+            f"e.g. a 1-D GaussianMixture or a Density1D; got {type(density).__name__}"
+            + (f" of dimension {density.dim}" if hasattr(density, "dim") else "")
+        )
+    return density
 
 
 def check_mixture(density, name="density", dim=None, hint=""):

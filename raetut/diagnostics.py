@@ -29,7 +29,7 @@ from ._validation import (
     values_on_grid,
 )
 from .criteria import dae_loss_quadrature
-from .densities import check_mixture
+from .densities import check_density_1d, check_mixture
 from .optimal import dae_optimum
 
 __all__ = [
@@ -569,8 +569,7 @@ def score_error_1d(estimate, density, grid, reference=None, level=DATA_LEVEL):
     float
     """
     grid = increasing_grid(grid, "grid")
-    if getattr(density, "dim", None) != 1:
-        raise TypeError("density must be a 1-D density (dim == 1) with prob and score")
+    check_density_1d(density, ("prob", "score"))
     m = grid.size
     estimate = values_on_grid(estimate, m, "estimate")
     score = values_on_grid(density.score(grid[:, None]), m, "density.score")
@@ -781,12 +780,7 @@ def mixture_cdf_1d(density):
     sd = np.sqrt(density.covariances[:, 0, 0])
 
     def cdf(x):
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 2 and x.shape[1] == 1:
-            x = x[:, 0]
-        if x.ndim != 1:
-            raise ValueError(f"x must have shape (m,) or (m, 1); got {x.shape}")
-        return ndtr((x[:, None] - mu) / sd) @ w
+        return ndtr((values_on_grid(x, None, "x")[:, None] - mu) / sd) @ w
 
     return cdf
 

@@ -605,12 +605,7 @@ def implied_cdf_1d(reconstruct, sigma, lower, upper, n_grid=4001):
     table /= table[-1]
 
     def cdf(x):
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 2 and x.shape[1] == 1:
-            x = x[:, 0]
-        if x.ndim != 1:
-            raise ValueError(f"x must have shape (m,) or (m, 1); got {x.shape}")
-        return np.interp(x, grid, table, left=0.0, right=1.0)
+        return np.interp(values_on_grid(x, None, "x"), grid, table, left=0.0, right=1.0)
 
     return cdf
 
