@@ -207,6 +207,12 @@ def ks_test(samples, cdf):
     -------
     KSTest
     """
+    statistic, n = _ks_statistic(samples, cdf)
+    return KSTest(statistic, float(stats.kstwo.sf(statistic, n)))
+
+
+def _ks_statistic(samples, cdf):
+    """The KS statistic of ``samples`` against ``cdf`` and the sample size."""
     x = np.sort(values_on_grid(samples, None, "samples"))
     check_callable(cdf, "cdf")
     F = call_checked(cdf, x, "cdf", call="cdf(x)")
@@ -214,8 +220,7 @@ def ks_test(samples, cdf):
         raise ValueError("cdf must return values in [0, 1]")
     n = x.size
     i = np.arange(1, n + 1)
-    statistic = max(np.max(i / n - F), np.max(F - (i - 1) / n))
-    return KSTest(float(statistic), float(stats.kstwo.sf(statistic, n)))
+    return float(max(np.max(i / n - F), np.max(F - (i - 1) / n))), n
 
 
 def ks_distance(samples, cdf):
@@ -234,7 +239,7 @@ def ks_distance(samples, cdf):
     -------
     float
     """
-    return ks_test(samples, cdf).statistic
+    return _ks_statistic(samples, cdf)[0]
 
 
 def _pairwise_sum(A, B, kernel):
@@ -956,6 +961,7 @@ def smoothed_squared_error_1d(reconstruct, density, sigma, grid):
     diff = call_checked(reconstruct, X, "reconstruct")[:, 0] - dae_optimum(density, sigma)(X)[:, 0]
     p_sigma = density.smoothed(sigma).prob(X)
     return float(np.sum(trapezoid_weights(grid) * p_sigma * diff**2))
+
 
 def split_rhat(chains):
     """Split potential scale reduction factor R-hat of each coordinate of a set of chains.

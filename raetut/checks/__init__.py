@@ -9,7 +9,7 @@ registered check with its defaults. Each tolerance is argued in the check's docs
 from what the claim neglects (the next order of an expansion, a discretisation error,
 rounding, a sampling error), never chosen by the caller.
 
-Every record says which kind of evidence it is (:data:`KINDS`):
+Every record says which kind of evidence it is (:data:`raetut.checks.KINDS`):
 
 ``identity``
     two independent computations of one quantity agree to round-off;
@@ -144,7 +144,7 @@ def register(chapter, kind):
     chapter : int
         The chapter whose claim the function checks.
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`raetut.checks.KINDS`.
     """
     if chapter not in CHAPTERS:
         raise ValueError(f"chapter must be one of {CHAPTERS}; got {chapter!r}")

@@ -3,16 +3,13 @@
 import numpy as np
 
 from .. import diagnostics
+from .._grid import data_mask
 from ..densities import GaussianMixture
 
 # A fitted order of convergence is accepted within this distance of the predicted one.
 # Neighbouring integer orders are 10 tolerances away; the next term of each expansion
 # shifts the fitted slope by only a few hundredths over the default ranges.
 SLOPE_TOLERANCE = 0.1
-
-
-# Points count as "where there is data" when p >= DATA_LEVEL * max p.
-DATA_LEVEL = 1e-2
 
 
 def default_mixture_1d():
@@ -58,9 +55,8 @@ def support(density, bounds):
 
 
 def data_mask_1d(density, x):
-    """Where ``p >= DATA_LEVEL * max p`` on the points ``x`` (m,)."""
-    p = density.prob(x[:, None])
-    return p >= DATA_LEVEL * np.max(p)
+    """Where there is data (``p >= 0.01 max p``, as in ``raetut._grid``) among ``x`` (m,)."""
+    return data_mask(density.prob(x[:, None]))
 
 
 def log_density(density):
@@ -77,20 +73,6 @@ def noise_levels_arg(values, default, name):
     if np.unique(values).size != values.size:
         raise ValueError(f"{name} must not contain repeated values")
     return values
-
-
-def call_checked(r, X, name):
-    out = np.asarray(r(X), dtype=float)
-    if out.shape != X.shape:
-        raise ValueError(f"{name} must return shape {X.shape}; got {out.shape}")
-    return out
-
-
-def solver_on_grid(solver, log_p, grid, lam, name="solver"):
-    out = np.asarray(solver(log_p, grid, lam), dtype=float)
-    if out.shape != grid.shape:
-        raise ValueError(f"{name} must return shape {grid.shape}; got {out.shape}")
-    return out
 
 
 def power_law_slope(h, err):

@@ -1,8 +1,8 @@
 """Chapter 1, auto-encoders as vector fields: four candidate reconstructions of a 1-D density.
 
 The chapter's objects are the defaults: the three-component mixture
-:func:`chapter_density`, the noise level :data:`SIGMA`, the four candidates of
-:func:`candidate_reconstructions`, and the Monte-Carlo sample of :data:`N_SAMPLES`
+:func:`chapter_density`, the noise level ``SIGMA``, the four candidates of
+:func:`candidate_reconstructions`, and the Monte-Carlo sample of ``N_SAMPLES``
 points drawn with ``numpy.random.default_rng(SEED)``.
 """
 

@@ -2,7 +2,7 @@
 
 The chapter's objects are the defaults: the three-component mixture
 :func:`chapter_density`, the quadrature grid (3601 points on [-7.5, 7.5]) with 30
-Gauss–Hermite nodes, the noise levels :data:`SIGMAS` of the chapter's figure, and four
+Gauss–Hermite nodes, the noise levels ``SIGMAS`` of the chapter's figure, and four
 reconstructions: the fixed ``r(x) = x + tanh(x) / 2``, the near-optimal family
 ``x + sigma^2 psi`` (``psi`` the score of ``p`` smoothed by ``N(0, 0.5^2)``), the optimal
 DAE, and the affine ``r(x) = 0.7 x + 0.2``.
@@ -195,7 +195,7 @@ def measure_gaps(family, density=None, sigmas=None, grid=None, n_hermite=N_HERMI
     density : object, optional
         A 1-D density; default :func:`chapter_density`.
     sigmas : array_like, optional
-        Default the chapter's :data:`SIGMAS`.
+        Default the chapter's ``SIGMAS``.
     grid : array_like, optional
         Default 3601 points on [-7.5, 7.5].
     n_hermite : int

@@ -2,10 +2,10 @@
 
 The chapter's objects are the defaults: the paper's density
 (:func:`raetut.densities.paper_density_1d`) on 16001 grid points over its interval, the
-penalties :data:`LAMS` (fitted over the asymptotic range ``lam <=`` :data:`ASYMPTOTIC_MAX`)
-and :data:`COEFFICIENT_LAMS`, the Gaussian :data:`GAUSSIAN` at ``lam =``
-:data:`GAUSSIAN_LAM`, and the 2-D mixture :func:`chapter_mixture_2d` on the grids
-:data:`GRID_2D` with the penalties :data:`LAMS_2D`.
+penalties ``LAMS`` (fitted over the asymptotic range ``lam <=`` ``ASYMPTOTIC_MAX``)
+and ``COEFFICIENT_LAMS``, the Gaussian ``GAUSSIAN`` at ``lam =``
+``GAUSSIAN_LAM``, and the 2-D mixture :func:`chapter_mixture_2d` on the grids
+``GRID_2D`` with the penalties ``LAMS_2D``.
 
 For each claim a ``measure_*`` function returns what the chapter's figure and the check
 need, and a ``check_*`` function turns that measurement into the record. An order check
@@ -145,7 +145,7 @@ def measure_rcae_errors(density=None, solver=None, lams=None, fit_max=ASYMPTOTIC
     solver : callable, optional
         ``solver(log_p, grid, lam) -> r`` on the grid, shape (m,).
     lams : array_like, optional
-        Default :data:`LAMS`.
+        Default ``LAMS``.
     fit_max : float
         Largest ``lam`` the order checks fit (at least 3 must be fitted).
     bounds : tuple of float, optional
@@ -267,7 +267,7 @@ def measure_rcae_second_order(density=None, solver=None, lams=None, bounds=None,
     """``(r*_lam - x - lam s) / lam^2`` extrapolated to ``lam -> 0``, where there is data.
 
     The quotient is fitted by ``c + c1 lam + c2 lam^2`` over ``lams`` (default
-    :data:`COEFFICIENT_LAMS`, 1e-5 ... 1e-4) with
+    ``COEFFICIENT_LAMS``, 1e-5 ... 1e-4) with
     :func:`raetut.diagnostics.fit_leading_coefficient`; ``c`` is the measured
     coefficient at the grid points with ``p >= 0.01 max p``.
 
@@ -372,9 +372,9 @@ def measure_gaussian_rcae_solver(mean=GAUSSIAN[0], variance=GAUSSIAN[1], lam=GAU
     Parameters
     ----------
     mean, variance : float
-        Default :data:`GAUSSIAN`, the chapter's.
+        Default ``GAUSSIAN``, the chapter's.
     lam : float
-        Default :data:`GAUSSIAN_LAM`.
+        Default ``GAUSSIAN_LAM``.
     solver : callable, optional
         Default :func:`raetut.optimal.rcae_optimum_1d`.
     n_grid : int
@@ -516,7 +516,7 @@ def measure_rcae_2d(density=None, solver=None, lams=None, grid=GRID_2D):
         2-D; default :func:`chapter_mixture_2d`.
     solver : callable, optional
     lams : array_like, optional
-        Default :data:`LAMS_2D` (5e-3 ... 3.125e-4).
+        Default ``LAMS_2D`` (5e-3 ... 3.125e-4).
     grid : tuple
         ``(lower, upper, n_coarse, n_fine)``.
 

@@ -2,8 +2,8 @@
 
 The chapter's objects are the defaults: the paper's density
 (:func:`raetut.densities.paper_density_1d`) on ``[-1.5, 1.5]`` with the rCAE penalty
-:data:`LAM`, and the ring :func:`ring_density` (four modes, four saddles, a minimum) with
-the exact optimal DAE at noise :data:`SIGMA`, on the grid :data:`RING_GRID`.
+``LAM``, and the ring :func:`ring_density` (four modes, four saddles, a minimum) with
+the exact optimal DAE at noise ``SIGMA``, on the grid ``RING_GRID``.
 
 For each claim a ``measure_*`` function returns what the chapter's tables and figures
 and the check need, and a ``check_*`` function turns the measurement into the record.
@@ -249,7 +249,7 @@ def measure_critical_point_displacement(density=None, solver=None, lams=None, bo
     on ``n_grid`` points, read at the critical points by cubic-spline interpolation of
     ``r`` itself (the squared error has a double zero there, so interpolating *it*
     linearly overestimates it by orders of magnitude). ``displacement / lam^2`` is
-    extrapolated by ``c + c1 lam`` over ``lams`` (default :data:`LAMS_CRITICAL`).
+    extrapolated by ``c + c1 lam`` over ``lams`` (default ``LAMS_CRITICAL``).
 
     Parameters
     ----------
@@ -366,7 +366,7 @@ def measure_ring_reconstruction(ring=None, sigma=SIGMA, reconstruct=None, grid=N
     reconstruct : callable, optional
         ``r(X) -> (n, 2)``; default the exact optimal DAE at ``sigma``.
     grid : array_like, optional
-        Axis of the square grid; default :data:`RING_GRID` (201 points on [-3, 3]).
+        Axis of the square grid; default ``RING_GRID`` (201 points on [-3, 3]).
 
     Returns
     -------

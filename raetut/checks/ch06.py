@@ -505,7 +505,7 @@ def check_excess_loss_rate(measurement=None):
     Statistical: each excess scatters like ``L* chi^2_{k_eff} / N``; with ``k_eff``
     about 10 to 25 the mean of 5 seeds has a relative spread of about 0.2, so the
     slope over a factor 16 in ``N`` has a standard error of about 0.1. The tolerance
-    :data:`RATE_TOLERANCE` = 0.3 is 3 standard errors (false rejection about 0.3 %
+    ``RATE_TOLERANCE`` = 0.3 is 3 standard errors (false rejection about 0.3 %
     under a normal approximation); an approximation-error floor of the 16-unit network
     would flatten the slope and is part of what the check can detect. Power: a network
     that learns nothing from the extra samples (``r = x``, a sign-flipped optimum, a
@@ -691,7 +691,7 @@ def check_attractors_at_points(measurement=None):
     """Item 3, extreme case: a DAE trained on three points has one attractor at each of them.
 
     Measured: the largest distance between a training point and its nearest attractor
-    of ``r`` on [-1.5, 1.5]; expected 0 within :data:`TOY_TOLERANCE` = ``sigma / 2`` =
+    of ``r`` on [-1.5, 1.5]; expected 0 within ``TOY_TOLERANCE`` = ``sigma / 2`` =
     0.05, and exactly one attractor per point is required. The empirical optimum has
     its attractors at the points to within 1e-5; a reconstruction error ``dr`` at a
     point moves its attractor by about ``dr / (1 - r')`` with ``r' ~ 0`` there. The

@@ -205,7 +205,7 @@ def _run(name, dim, settings, x0):
 
 @functools.lru_cache(maxsize=None)
 def chains_1d(name):
-    """The chapter's 1-D run of one sampler (:data:`SAMPLERS`), from :func:`starts_1d`.
+    """The chapter's 1-D run of one sampler (``SAMPLERS``), from :func:`starts_1d`.
 
     ``CHAIN_1D`` settings: 100 chains, 5000 steps of random-walk step 1 (MALA: step 0.6
     tuned during 100 unrecorded steps). The ``MCMCResult`` holds every step; drop the
@@ -216,7 +216,7 @@ def chains_1d(name):
 
 @functools.lru_cache(maxsize=None)
 def chains_2d(name):
-    """The chapter's 2-D run of one sampler (:data:`SAMPLERS`), from :func:`starts_2d`."""
+    """The chapter's 2-D run of one sampler (``SAMPLERS``), from :func:`starts_2d`."""
     return _run(name, 2, CHAIN_2D, starts_2d())
 
 
@@ -249,7 +249,8 @@ class ChainFit:
     """How well 1-D chains match a target CDF.
 
     ``ks``: KS distance of the pooled chains to the target; ``ess``: smallest indicator
-    ESS; ``tolerance``: :func:`ks_tolerance` at ``ess`` and :data:`KS_ALPHA`; ``rhat``:
+    ESS; ``tolerance``: :func:`raetut.diagnostics.ks_tolerance` at ``ess`` and ``KS_ALPHA``;
+    ``rhat``:
     largest split-R-hat of the chains and of their indicators; ``n_draws``.
     """
 
@@ -306,8 +307,9 @@ def check_exact_denoiser_chain_samples_p_sigma(measurement=None):
     Measured: the KS distance of the pooled chains (100 chains started evenly on
     ``[-5, 5]``, 4000 steps after 1000 of burn-in) to ``p_sigma``. Tolerance: the
     ``alpha = 1e-3`` critical value of the Kolmogorov distribution at the smallest
-    indicator ESS (:func:`ks_tolerance`); the chains must also have split-R-hat below
-    :data:`RHAT_MAX`. Null: chains that sample ``p_sigma``; the KS tolerance rejects
+    indicator ESS (:func:`raetut.diagnostics.ks_tolerance`); the chains must also have
+    split-R-hat below
+    ``RHAT_MAX``. Null: chains that sample ``p_sigma``; the KS tolerance rejects
     them with probability about ``alpha`` (20 replicate runs with other seeds: KS
     0.0015-0.0067 against tolerances 0.011, none failed; split-R-hat at most 1.0042).
     Power against the nearest wrong target, ``p`` (``KS(p, p_sigma) = 0.019``, nearly
@@ -409,9 +411,10 @@ def check_smoothing_bias(chains=None, sigma=BIAS_SIGMAS[-1]):
 
     Measured: the KS distance of the pooled chains (:func:`bias_chains`) to ``p``.
     Expected: ``sup |F_{p_sigma} - F_p|``. By the triangle inequality the two differ by at
-    most the chains' KS distance to ``p_sigma``, within :func:`ks_tolerance` of 0 at the
+    most the chains' KS distance to ``p_sigma``, within :func:`raetut.diagnostics.ks_tolerance`
+    of 0 at the
     chains' indicator ESS (level ``alpha = 1e-3``) when they sample ``p_sigma``: that is
-    the tolerance; split-R-hat below :data:`RHAT_MAX` is required too. The distance, 0.12,
+    the tolerance; split-R-hat below ``RHAT_MAX`` is required too. The distance, 0.12,
     is about ten tolerances: chains of ``p`` (KS to ``p`` near 0) fail.
     """
     density = chapter_density_1d()
@@ -497,7 +500,7 @@ def check_exact_denoiser_chain_2d_mode_masses(measurement=None):
     20 chains started uniformly on ``[-4, 4]^2``, 13000 steps after 1000 of burn-in.
     Measured: ``max_k |f_k - w_k|``; tolerance: 4 standard errors
     ``sqrt(w_k (1 - w_k) / ESS_k)`` of the largest one, ``ESS_k`` the ESS of the mode
-    indicators; split-R-hat of the indicators below :data:`RHAT_MAX`. Null: a normal
+    indicators; split-R-hat of the indicators below ``RHAT_MAX``. Null: a normal
     approximation, so chains that sample the target fail with probability about
     ``6e-5`` per mode. The check tests that the chains move between modes in the right
     proportions; it cannot tell ``p`` from ``p_sigma`` (their mode masses agree within
@@ -684,7 +687,7 @@ def check_closed_loop_stokes(measurement=None):
     For ``log_ratio = line_integral_log_ratio(r, sigma)`` the loop sum is
     ``(1 / sigma^2) ∮ (r - x) · dx``, which by Stokes' theorem is the integral of
     ``curl r`` over the triangle divided by ``sigma^2``, computed independently from the
-    model's analytic Jacobian (:func:`triangle_curl_flux`). Measured:
+    model's analytic Jacobian (:func:`raetut.fields.triangle_curl_flux`). Measured:
     ``max |loop - flux / sigma^2| / max(1, |loop|)``, expected 0, tolerance 1e-6
     (quadrature accuracy of both sides). The check also requires the median ``|loop|``
     to be at least 0.05 nats: the log-ratio then depends on the path by amounts that
@@ -813,7 +816,8 @@ def check_model_b_spurious_attractor_traps(samples=None):
     """Chains of model B started at its highest spurious attractor stay in its basin.
 
     The basin is the interval between the repellers that enclose the attractor
-    (:func:`fixed_points_1d`). Measured: the fraction of the 50 chains that ever left it
+    (:func:`raetut.fields.fixed_points_1d`). Measured: the fraction of the 50 chains that ever
+    left it
     in 400 steps; expected 0. Tolerance 0: the implied density has a barrier of many nats
     at the basin's ends (the chapter measures it), so the expected number of crossings in
     the run is far below one. Chains of a sampler that does not feel the attractor

@@ -131,7 +131,7 @@ def measure_annealing(n_chains=None, n_plain=None, n_steps=None, epsilon=None, s
     noise levels with the exact denoisers' scores, every chain started at the mean of
     the lightest component; then plain Langevin at ``sigma_L`` with step ``epsilon``
     for the same total number of steps, in ``L`` blocks of ``n_steps``, from the same
-    start and with the same generator. Defaults: :data:`ANNEALING_SETTINGS`.
+    start and with the same generator. Defaults: ``ANNEALING_SETTINGS``.
 
     Returns
     -------
@@ -422,7 +422,7 @@ class ModeMasses:
         Per level, the fraction of chains that end the level in another component's
         basin than they end the run in.
     sigma_star : float
-        The last level at which at least :data:`CROSSING_LEVEL` of the chains still
+        The last level at which at least ``CROSSING_LEVEL`` of the chains still
         crossed: where mixing between the basins stops.
     target : ndarray (K,)
         Basin masses of ``p_{sigma*}`` (:func:`basins`), per component.
@@ -502,7 +502,7 @@ def check_annealed_mode_masses(measurement=None):
     """Annealed chains end in each mode with the basin mass of ``p_sigma*``.
 
     Where the chains stop crossing between basins (``sigma*``, the last level at which at
-    least :data:`CROSSING_LEVEL` of them still change basin), they are spread over the
+    least ``CROSSING_LEVEL`` of them still change basin), they are spread over the
     basins of ``p_sigma*`` in proportion to their masses (:func:`basins`), and keep that
     split to the end. Measured: Pearson's chi-square of the final counts against
     ``n * target``; the final states of independent chains are a multinomial sample, so
