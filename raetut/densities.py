@@ -683,7 +683,7 @@ def critical_points_1d(density, lower, upper, n_grid=20001):
     """Modes and antimodes of a 1-D density: where the score changes sign.
 
     Sign changes of the score on a uniform grid, each refined by bisection
-    (:func:`raetut._grid.zero_crossings`, shared with :func:`raetut.fields.attractors_1d`).
+    (``raetut._grid.zero_crossings``, shared with :func:`raetut.fields.attractors_1d`).
 
     Parameters
     ----------

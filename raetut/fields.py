@@ -274,7 +274,7 @@ def attractors_1d(reconstruct, lower, upper, n_grid=20001, return_repellers=Fals
     """Attracting fixed points of a 1-D reconstruction: where ``r(x) - x`` goes from + to -.
 
     Sign changes of ``r(x) - x`` on a uniform grid, each refined by 60 bisection
-    steps (:func:`raetut._grid.zero_crossings`, shared with
+    steps (``raetut._grid.zero_crossings``, shared with
     :func:`raetut.densities.critical_points_1d`). Where the field goes from - to + it
     points away from the zero: a repeller, returned on request. A zero that the field
     only touches is neither. Fixed points closer together than the grid spacing may be

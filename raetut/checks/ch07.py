@@ -62,7 +62,7 @@ def _read_only(a):
 
 @functools.lru_cache(maxsize=None)
 def chapter_spiral():
-    """The chapter's density, :func:`raetut.spiral_mixture` with its defaults."""
+    """The chapter's density, :func:`raetut.densities.spiral_mixture` with its defaults."""
     return spiral_mixture()
 
 
@@ -145,7 +145,7 @@ class OptimalTangents:
     ``across_flat = w^2 / (w^2 + sigma^2)`` (the proposition); ``across_predicted`` and
     ``along_predicted`` add the curvature terms ``+sigma^2 kappa^2 / 2`` and
     ``-sigma^2 kappa^2 / 2`` (medians over the test points); ``kappa_median``: median
-    curvature at the test points; ``turn``: :func:`raetut.component_turn_angle`.
+    curvature at the test points; ``turn``: :func:`raetut.fields.component_turn_angle`.
     """
 
     analysis: TangentAnalysis
@@ -167,7 +167,7 @@ def measure_optimal_tangents(sigma=SIGMA, jacobian=None):
         Noise level of the optimum and of the predictions.
     jacobian : callable, optional
         ``J(X) -> (n, 2, 2)`` in place of the exact ``I + sigma^2 Hess log p_sigma``
-        (:func:`raetut.dae_optimum_jacobian`).
+        (:func:`raetut.optimal.dae_optimum_jacobian`).
 
     Returns
     -------
@@ -246,7 +246,7 @@ def check_optimal_tangent_angle(measurement=None):
     Measured: the 90th percentile of the angle (degrees) between the leading
     eigenvector of ``J_{r*_sigma}`` and the curve's tangent at 1000 test points;
     expected 0 within half the largest turn of the tangent between two neighbouring
-    mixture components (:func:`raetut.component_turn_angle`, 2.5 degrees): the
+    mixture components (:func:`raetut.fields.component_turn_angle`, 2.5 degrees): the
     components' long axes are the tangents at their centres, and between two centres
     the mixture's local axis is a weighted compromise of the two. This tolerance is an
     argued bound on the discreteness of the mixture, not an expansion. Fails for a
