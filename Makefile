@@ -59,7 +59,7 @@ book: $(STAMP) $(MATHJAX) execute
 	$(VENV)/bin/jupyter-book build . --keep-going
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check raetut tests benchmarks tools
+	$(VENV)/bin/ruff check raetut tests benchmarks tools notebooks
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not book and not browser"

@@ -89,6 +89,17 @@ def _from_trap(log_ratio):
                                   np.random.default_rng(9)).samples
 
 
+def _frozen_in_data():
+    """57 chains frozen at exact draws of p: they end in the data without having found it."""
+    draws = ch09.chapter_density_1d().sample(len(ch09.FAR_STARTS), np.random.default_rng(11))
+    return _frozen(draws, ch09.FAR_STEPS)
+
+
+def _frozen_at_trap():
+    m = ch09.measure_spurious_attractors()
+    return _frozen(np.full((ch09.TRAP_CHAINS, 1), m.trap_start), ch09.FAR_STEPS)
+
+
 NEGATIVE_CONTROLS = {
     "check_exact_denoiser_chain_samples_p_sigma": [
         lambda: checks.check_exact_denoiser_chain_samples_p_sigma(
@@ -158,11 +169,14 @@ NEGATIVE_CONTROLS = {
         lambda: checks.check_far_chains_of_exact_denoiser_reach_data(
             _frozen(ch09.FAR_STARTS, ch09.FAR_STEPS)),
         lambda: checks.check_far_chains_of_exact_denoiser_reach_data(_far("model B")),
+        # chains that began (and stayed) in the data: they show nothing about far starts
+        lambda: checks.check_far_chains_of_exact_denoiser_reach_data(_frozen_in_data()),
     ],
     "check_far_chains_of_model_a_reach_data": [
         lambda: checks.check_far_chains_of_model_a_reach_data(_far("model B")),
         lambda: checks.check_far_chains_of_model_a_reach_data(
             _frozen(ch09.FAR_STARTS, ch09.FAR_STEPS)),
+        lambda: checks.check_far_chains_of_model_a_reach_data(_frozen_in_data()),
     ],
     "check_model_b_spurious_attractor_traps": [
         # exact MH of p from the attractor: p pulls the chains back to the data
@@ -170,6 +184,13 @@ NEGATIVE_CONTROLS = {
             _from_trap(rt.exact_log_ratio(ch09.chapter_density_1d().log_prob))),
         lambda: checks.check_model_b_spurious_attractor_traps(_from_trap(
             rt.line_integral_log_ratio(ch09.chapter_models()["model A"].r, SIGMA))),
+        # chains whose proposals are all refused stay at the attractor without sampling it
+        lambda: checks.check_model_b_spurious_attractor_traps(_frozen_at_trap()),
+        # model B's sampler with a step of 1e-3: it crawls
+        lambda: checks.check_model_b_spurious_attractor_traps(rt.metropolis_hastings(
+            rt.line_integral_log_ratio(ch09.chapter_models()["model B"].r, SIGMA),
+            np.full((ch09.TRAP_CHAINS, 1), ch09.measure_spurious_attractors().trap_start),
+            ch09.FAR_STEPS, 1e-3, np.random.default_rng(9)).samples),
     ],
 }
 

@@ -40,6 +40,26 @@ def _p_sigma_draws(sigma, seed=6):
     return density.sample(ch10.ANNEALING_SETTINGS["n_chains"], np.random.default_rng(seed))
 
 
+def _level_one(X):
+    """The chapter's run with ``X`` (n, 2) in place of the states at the end of level 1."""
+    run = _run()
+    levels = np.array(run.level_samples)
+    levels[0] = X
+    return dataclasses.replace(run, level_samples=levels)
+
+
+def _half_width_level_one():
+    """Level-1 states squeezed to half their spread about the right mean."""
+    X = _run().level_samples[0]
+    return _level_one(X.mean(axis=0) + 0.5 * (X - X.mean(axis=0)))
+
+
+def _frozen_plain():
+    """Plain Langevin chains that never left the start (the mode's mean)."""
+    run = _run()
+    return np.broadcast_to(run.x0[0], run.plain.shape)
+
+
 NEGATIVE_CONTROLS = {
     "check_log_concave_above_threshold": [
         # a level below the threshold: p_sigma is not log-concave there
@@ -57,6 +77,15 @@ NEGATIVE_CONTROLS = {
     "check_level_one_forgets_start": [
         lambda: checks.check_level_one_forgets_start(_frozen_run()),
         lambda: checks.check_level_one_forgets_start(_crawling_run()),
+        # the right mean, the wrong spread: draws of p (not smoothed) at level 1
+        lambda: checks.check_level_one_forgets_start(_level_one(_p_sigma_draws(1e-3))),
+        # draws of p_sigma_L
+        lambda: checks.check_level_one_forgets_start(
+            _level_one(_p_sigma_draws(float(_run().sigmas[-1])))),
+        # every chain at the mean of p_sigma_1
+        lambda: checks.check_level_one_forgets_start(_level_one(np.broadcast_to(
+            ch10.annealing_density().overall_mean, _run().level_samples[0].shape))),
+        lambda: checks.check_level_one_forgets_start(_half_width_level_one()),
     ],
     "check_annealed_mode_masses": [
         # plain Langevin started in one mode
@@ -71,6 +100,8 @@ NEGATIVE_CONTROLS = {
     "check_plain_langevin_stays_in_mode": [
         lambda: checks.check_plain_langevin_stays_in_mode(_run(), final=_run().samples),
         lambda: checks.check_plain_langevin_stays_in_mode(_run(), final=_p_sigma_draws(0.1)),
+        # chains that never moved from the mode's mean: in the mode, but not sampling it
+        lambda: checks.check_plain_langevin_stays_in_mode(_run(), final=_frozen_plain()),
     ],
 }
 

@@ -234,6 +234,11 @@ def check_candidates_lose_to_optimum(measurement=None):
     candidate that differs from ``r*`` by a bump of height ``1e-3`` has excess about
     ``5e-7``, far inside its SE: the check then fails, as it should.
 
+    Limits: it compares the optimum with the chapter's three candidates, which are far
+    from it; an optimum of the wrong noise level (``r*`` at 0.8 sigma or 1.25 sigma) is
+    also better than them by more than 3 standard errors and passes. Minimality itself
+    is :func:`check_dae_excess_loss_identity`'s.
+
     Parameters
     ----------
     measurement : CandidateLosses, optional
@@ -495,6 +500,9 @@ def check_field_vanishes_at_smoothed_critical_points(measurement=None):
     ``p_{sqrt 2 sigma}``, leaves about 1e-2. For
     ``r = x`` the ratio is 0 / 0 and the check fails.
 
+    Limits: it tests where the field vanishes, not its size elsewhere: ``x + c (r* -
+    x)`` passes for any ``c`` (the size is tested by chapter 2's checks).
+
     Parameters
     ----------
     measurement : CriticalPointFields, optional
@@ -527,6 +535,9 @@ def check_field_small_at_critical_points(measurement=None):
     field there relative to ``max |r - x|``. A field of the right shape but twice the
     smoothing (``r*_{sqrt 2 sigma}``) exceeds the bound about four times at the modes,
     the best affine denoiser ten times.
+
+    Limits: like :func:`check_field_vanishes_at_smoothed_critical_points`, a field of
+    the right zeros and the wrong scale, ``x + (r* - x) / 2``, passes.
 
     Parameters
     ----------

@@ -346,6 +346,11 @@ def check_trained_tangent_median(measurement=None):
     is a stated margin, not an expansion. Fails for ``r = x`` (``J = I``), an untrained
     network and a rotated tangent field.
 
+    Limits: the thresholds are margins against random directions, not against the
+    nearest wrong answer; a field that only knows the spiral's centre (Jacobian
+    projecting on circles about the origin) passes the two trained-angle checks (median
+    6.4, 90th percentile 13.3 degrees), while the optimal-DAE checks reject it.
+
     Parameters
     ----------
     measurement : TrainedTangents, optional
@@ -369,6 +374,9 @@ def check_trained_tangent_p90(measurement=None):
     deviation about 0.9 degrees), the threshold of 45 degrees is about half, so such a
     field passes with probability far below 1e-9. Fails for ``r = x``, an untrained
     network and a rotated tangent field.
+
+    Limits: as for :func:`check_trained_tangent_median`, circles about the spiral's
+    centre pass (13.3 degrees).
 
     Parameters
     ----------

@@ -318,6 +318,10 @@ def check_exact_denoiser_chain_samples_p_sigma(measurement=None):
     crawling (step 0.01) chains keep the distribution of their starts; their indicator ESS
     is so small that the KS tolerance alone would pass them (KS 0.26 and 0.23 against
     tolerances 0.28 and 0.27), and split-R-hat (inf and 11) is what fails them.
+
+    Limits: at the chapter's effective sample size the KS tolerance (about 0.011)
+    separates ``p_sigma`` from ``p`` but not from ``p_sigma'`` with ``sigma'`` between
+    about 0.2 and 0.35; the check resolves ``sigma`` only to about a third.
     """
     if measurement is None:
         measurement = measure_chain_fit(
@@ -710,6 +714,10 @@ def check_closed_loop_stokes(measurement=None):
 
 FAR_STARTS = np.linspace(-14, 14, 57)[:, None]
 FAR_STEPS, FAR_STEP, TRAP_CHAINS = 400, 0.5, 50
+# A trapped chain must still move: its states spread over the attractor's basin. A chain
+# whose proposals are all refused has spread 0; a random walk of step 1e-3 over the run
+# spreads about 1e-3 sqrt(400) = 0.02. The floor is a tenth of the proposal step.
+TRAP_MIN_SPREAD = FAR_STEP / 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -779,12 +787,21 @@ def measure_spurious_attractors():
                               far_runs, trap_start, trap_run)
 
 
+# A far-start run must have started mostly outside the data region: chains that began in
+# the data cannot show that chains find it.
+MIN_FAR_START_FRACTION = 0.5
+
+
 def _reach_record(claim, samples, region):
     samples = as_chains(samples, dim=1)
     inside = float(np.mean(in_region(samples[-1], region)))
+    started_outside = float(np.mean(~in_region(samples[0], region)))
     return record(claim, inside, 1.0, 0.0,
                   f"data region ({region[0]:.3g}, {region[1]:.3g}); {samples.shape[1]} chains "
-                  f"started on [-14, 14], after {samples.shape[0]} steps")
+                  f"started on [{samples[0].min():.3g}, {samples[0].max():.3g}], "
+                  f"{started_outside:.0%} outside the data region "
+                  f"(>= {MIN_FAR_START_FRACTION:.0%} required), after {samples.shape[0]} steps",
+                  require=started_outside >= MIN_FAR_START_FRACTION)
 
 
 @register(chapter=9, kind="statistical")
@@ -795,7 +812,9 @@ def check_far_chains_of_exact_denoiser_reach_data(samples=None):
     Measured: the fraction of chains whose last state is in the data region; expected 1,
     tolerance 0. The field of ``r*_sigma`` points toward the data from everywhere, and
     400 steps of 0.5 drift a chain from 14 to the data many times over; chains that do
-    not move (step 1e-3) or a model with spurious attractors (model B) fail.
+    not move (step 1e-3) or a model with spurious attractors (model B) fail. At least half
+    of the chains must have started outside the data region (``MIN_FAR_START_FRACTION``),
+    so that chains which began in the data cannot pass.
     """
     m = measure_spurious_attractors()
     samples = m.far_runs["r*_sigma"].samples if samples is None else samples
@@ -821,7 +840,10 @@ def check_model_b_spurious_attractor_traps(samples=None):
     in 400 steps; expected 0. Tolerance 0: the implied density has a barrier of many nats
     at the basin's ends (the chapter measures it), so the expected number of crossings in
     the run is far below one. Chains of a sampler that does not feel the attractor
-    (exact MH of ``p`` from the same start) leave it and fail.
+    (exact MH of ``p`` from the same start) leave it and fail. Chains that do not move
+    would stay trivially, so the median within-chain standard deviation must reach
+    ``TRAP_MIN_SPREAD`` (a tenth of the proposal step); the basin is cut to [-15, 15], the
+    interval on which the fixed points are found.
     """
     m = measure_spurious_attractors()
     samples = m.trap_run.samples if samples is None else samples
@@ -831,10 +853,16 @@ def check_model_b_spurious_attractor_traps(samples=None):
     below, above = repellers[repellers < attractor], repellers[repellers > attractor]
     lower = below.max() if below.size else -np.inf
     upper = above.min() if above.size else np.inf
+    # the basin, cut to the interval on which the model's fixed points were found: a chain
+    # that runs off towards infinity has not stayed at the attractor
+    lower, upper = max(lower, float(m.far[0])), min(upper, float(m.far[-1]))
     left = np.any((samples <= lower) | (samples >= upper), axis=0)
+    spread = float(np.median(np.std(samples, axis=0)))
     return record(
-        f"model B: chains stay at the spurious attractor x={attractor:.3g}",
+        f"model B: chains stay at the spurious attractor x={attractor:.3g} (and move there)",
         float(np.mean(left)), 0.0, 0.0,
-        f"basin ({lower:.3g}, {upper:.3g}), {samples.shape[1]} chains x {samples.shape[0]} steps",
+        f"basin ({lower:.3g}, {upper:.3g}), {samples.shape[1]} chains x {samples.shape[0]} "
+        f"steps; median within-chain sd {spread:.3g} (>= {TRAP_MIN_SPREAD:g} required)",
+        require=spread >= TRAP_MIN_SPREAD,
     )
 
