@@ -412,9 +412,9 @@ def check_level_one_forgets_start(run=None):
     1.3e-4. The unadjusted steps widen ``p_{sigma_1}`` by a few per cent, which changes
     ``se`` by as much and leaves the mean alone. The mean alone cannot tell ``p_{sigma_1}``
     from ``p`` or ``p_{sigma_L}`` (smoothing keeps the mean), so the per-coordinate sample
-    variance is tested too, in its own standard errors (:func:`variance_z`), against the
+    variance is tested too, in its own standard errors (``variance_z``), against the
     variance the unadjusted chain reaches on a Gaussian of ``p_{sigma_1}``'s covariance
-    after the level's ``T`` steps from a point (:func:`ula_gaussian_variance`: about
+    after the level's ``T`` steps from a point (``ula_gaussian_variance``: about
     7 % above ``Sigma_ii``; ``p_{sigma_1}`` is within a few per cent of that Gaussian at
     ``sigma_1 = 8``). Measured: the largest of the four ``|z|``; tolerance 4 (false
     failure about 2.5e-4 for the four). Power: chains that had not moved are about 10
@@ -597,7 +597,7 @@ def check_plain_langevin_stays_in_mode(run=None, final=None):
     chains which never moved cannot pass, the final states must also spread like the
     mode's component of ``p_{sigma_L}``: each coordinate's sample variance within 4 of its
     standard errors of the stationary variance of the unadjusted chain on that Gaussian
-    (:func:`ula_gaussian_variance`; the other components are tens of nats away, so the
+    (``ula_gaussian_variance``; the other components are tens of nats away, so the
     mode is that Gaussian to within ``exp(-27)``).
 
     Parameters
