@@ -269,15 +269,14 @@ from ._common import SLOPE_TOLERANCE, default_mixture_1d  # noqa: E402, F401  (s
 
 
 def __getattr__(name):
-    # The chapter modules' check functions are reachable as raetut.checks.check_*.
+    # Registered checks (unique names) are reachable as raetut.checks.check_*; everything
+    # else of a chapter through its module, raetut.checks.chNN, so that two chapters' names
+    # can never shadow each other.
     _load_chapters()
     if name in globals():  # a chapter module, rt.checks.chNN, on first access
         return globals()[name]
     entry = _REGISTRY.get(name)
     if entry is not None:
         return entry.function
-    for chapter in CHAPTERS:
-        module = globals().get(f"ch{chapter:02d}")
-        if module is not None and name in getattr(module, "__all__", ()):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r} (a chapter's "
+                         f"measurements live in raetut.checks.chNN)")
