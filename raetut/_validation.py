@@ -138,12 +138,19 @@ def as_jacobians(J, name="J"):
     return J
 
 
-def as_chains(chains, name="chains", dim=None):
-    """Return ``chains`` as a finite float array of shape (n_steps, n_chains, d)."""
+def as_chains(chains, name="chains", dim=None, min_steps=1):
+    """Return ``chains`` as a finite float array of shape (n_steps, n_chains, d).
+
+    ``dim`` is the required ``d``; ``min_steps`` the fewest steps (axis 0) accepted.
+    """
     chains = as_finite_array(chains, name, ndim=3)
     if dim is not None and chains.shape[2] != dim:
         raise ValueError(
             f"{name} must have shape (n_steps, n_chains, {dim}); got shape {chains.shape}"
+        )
+    if chains.shape[0] < min_steps:
+        raise ValueError(
+            f"{name} must have at least {min_steps} steps (axis 0); got {chains.shape[0]}"
         )
     return chains
 

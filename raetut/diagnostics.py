@@ -383,10 +383,8 @@ def effective_sample_size(chains):
     -------
     ndarray, shape (d,)
     """
-    chains = as_finite_array(chains, "chains", ndim=3)
+    chains = as_chains(chains, min_steps=4)
     n, m, d = chains.shape
-    if n < 4:
-        raise ValueError(f"chains must have at least 4 steps (axis 0); got {n}")
     gamma = _autocovariance(chains)  # (n, m, d)
     chain_var = gamma[0] * n / (n - 1)  # unbiased within-chain variances, (m, d)
     within = chain_var.mean(axis=0)
@@ -986,10 +984,8 @@ def split_rhat(chains):
     -------
     ndarray, shape (d,)
     """
-    chains = as_finite_array(chains, "chains", ndim=3)
+    chains = as_chains(chains, min_steps=4)
     n_steps = chains.shape[0]
-    if n_steps < 4:
-        raise ValueError(f"chains must have at least 4 steps (axis 0); got {n_steps}")
     half = n_steps // 2
     halves = np.concatenate([chains[:half], chains[n_steps - half:]], axis=1)  # (half, 2m, d)
     within = halves.var(axis=0, ddof=1).mean(axis=0)
