@@ -81,6 +81,24 @@ def positive_scalar(value, name):
     return _real_scalar(value, name, zero_allowed=False)
 
 
+def scale_parameter(value, name, power=2):
+    """Return ``value`` as a float > 0 whose ``power``-th power and its inverse are normal floats.
+
+    For a noise level ``sigma`` (``power=2``: the code divides by ``sigma**2``) or a
+    penalty ``lam`` (``power=1``), so that ``sigma = 1e200`` or ``1e-300`` is refused
+    with a message naming the argument instead of overflowing or dividing by zero.
+    """
+    value = _real_scalar(value, name, zero_allowed=False)
+    tiny = np.finfo(float).tiny
+    low, high = tiny ** (1.0 / (2 * power)), tiny ** (-1.0 / (2 * power))
+    if not low <= value <= high:
+        raise ValueError(
+            f"{name} must lie in [{low:.1e}, {high:.1e}] so that {name}**{power} and its "
+            f"inverse are normal floating-point numbers; got {value:g}"
+        )
+    return value
+
+
 def nonnegative_scalar(value, name):
     """Return ``value`` as a float, checking it is a finite real number >= 0."""
     return _real_scalar(value, name, zero_allowed=True)
@@ -209,10 +227,11 @@ def call_checked(f, X, name, shape=None, finite=True, call=None):
         The argument name of ``f``, used in error messages.
     shape : tuple of int, optional
         Required shape of the output; default ``X.shape``.
-    finite : bool or "log"
-        What non-finite output is accepted. ``True``: none. ``"log"``: ``-inf`` (a
-        log-density where the density is 0), but not NaN or ``+inf``. ``False``: any,
-        for callers that handle non-finite values themselves (a sampler rejects them).
+    finite : True, "log" or "inf"
+        What non-finite output is accepted; NaN never is. ``True``: none. ``"log"``:
+        ``-inf`` (a log-density where the density is 0), but not ``+inf``. ``"inf"``:
+        ``±inf`` (a log-ratio into or out of a region of zero density, which a sampler
+        rejects or accepts).
     call : str, optional
         How the call is written in messages; default ``name + "(X)"``.
 
@@ -237,20 +256,25 @@ def call_checked(f, X, name, shape=None, finite=True, call=None):
         if not callable(f):
             raise TypeError(f"{name} must be callable; got {type(f).__name__}") from exc
         raise
+    except ValueError as exc:  # say which call failed, e.g. a sampler's x0 of the wrong width
+        raise ValueError(f"{call} failed on an input of shape {np.shape(args[0])}: {exc}") from exc
     traced = isinstance(out, Box)
     values = np.asarray(getval(out) if traced else out, dtype=float)
     if values.shape != shape:
         raise ValueError(f"{call} must return shape {shape}; got shape {values.shape}")
-    if finite is not False:
-        bad = np.isnan(values) | (values == np.inf)
-        if finite != "log":
-            bad |= values == -np.inf
-        if np.any(bad):
-            index = np.argwhere(bad)[0]
-            row = int(index[0]) if values.ndim and len(index) else 0
-            where = tuple(np.asarray(a)[row] if np.ndim(a) else a for a in args)
-            where = where[0] if len(where) == 1 else where
-            raise ValueError(
-                f"{name} returned a non-finite value ({values[tuple(index)]}) at input {where}"
-            )
+    if finite not in (True, "log", "inf"):
+        raise ValueError(f"finite must be True, 'log' or 'inf'; got {finite!r}")
+    bad = np.isnan(values)
+    if finite != "inf":
+        bad |= values == np.inf
+    if finite is True:
+        bad |= values == -np.inf
+    if np.any(bad):
+        index = np.argwhere(bad)[0]
+        row = int(index[0]) if values.ndim and len(index) else 0
+        where = tuple(np.asarray(a)[row] if np.ndim(a) else a for a in args)
+        where = where[0] if len(where) == 1 else where
+        raise ValueError(
+            f"{name} returned a non-finite value ({values[tuple(index)]}) at input {where}"
+        )
     return out if traced else values

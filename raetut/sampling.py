@@ -10,8 +10,11 @@ and each step costs one vectorised call of the log-ratio (and of the score, for
 Langevin), whatever the number of chains. A log-ratio is any callable
 ``log_ratio(x, x_new) -> (n,)`` returning ``log p(x_new) - log p(x)`` row by row.
 
-Proposals or log-ratios that are NaN or infinite are rejected (the chain stays
-where it is); they are never propagated into the samples.
+Proposals that overflow the floating-point range are rejected (the chain stays where
+it is), and so are log-ratios of ``-inf`` (a move into a region of zero density); they
+are never propagated into the samples. A user function that returns NaN, or a score or
+reconstruction that is not finite at a finite state, is an error that names it and the
+state.
 """
 
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from ._validation import (
     check_rng,
     positive_int,
     positive_scalar,
+    scale_parameter,
 )
 from .densities import check_mixture
 from .optimal import dae_optimum
@@ -123,7 +127,7 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8):
         ``log_ratio(x, x_new) -> (n,)`` for ``x``, ``x_new`` of shape (n, d).
     """
     check_callable(reconstruct, "reconstruct")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     n_nodes = positive_int(n_nodes, "n_nodes")
     t, w = _gauss_legendre_01(n_nodes)
     scaled_w = w / sigma**2
@@ -133,7 +137,7 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8):
         n, d = x.shape
         delta = x_new - x
         Z = (x[None] + t[:, None, None] * delta[None]).reshape(n_nodes * n, d)
-        R = call_checked(reconstruct, Z, "reconstruct", finite=False)
+        R = call_checked(reconstruct, Z, "reconstruct")
         along = np.einsum("knd,nd->kn", (R - Z).reshape(n_nodes, n, d), delta)
         return scaled_w @ along
 
@@ -160,9 +164,11 @@ def exact_log_ratio(log_prob):
         x, x_new = _pair(x, x_new)
         n = x.shape[0]
         values = call_checked(log_prob, np.concatenate([x, x_new]), "log_prob", shape=(2 * n,),
-                              finite=False)
-        with np.errstate(invalid="ignore"):  # -inf - -inf is NaN: rejected by the sampler
-            return values[n:] - values[:n]
+                              finite="log")
+        old, new = values[:n], values[n:]
+        with np.errstate(invalid="ignore"):
+            # Between two points of zero density (-inf - -inf) the move is refused.
+            return np.where(np.isneginf(new), -np.inf, new - old)
 
     return log_ratio
 
@@ -183,18 +189,43 @@ def _check_common(x0, n_steps, step_size, rng, adapt_steps, target_acceptance):
 
 
 def _log_ratio(log_ratio, x, x_new):
-    """``log_ratio(x, x_new)``, shape (n,); non-finite values are returned (and rejected)."""
-    return call_checked(log_ratio, (x, x_new), "log_ratio", shape=x.shape[:1], finite=False,
+    """``log_ratio(x, x_new)``, shape (n,); ``±inf`` refuses or accepts a move, NaN is an error."""
+    return call_checked(log_ratio, (x, x_new), "log_ratio", shape=x.shape[:1], finite="inf",
                         call="log_ratio(x, x_new)")
 
 
 def _score(score, X):
-    """``score(X)``, shape (n, d); non-finite values are returned (and refused)."""
-    return call_checked(score, X, "score", finite=False)
+    """``score(X)``, shape (n, d), finite at the finite states ``X`` (else an error)."""
+    return call_checked(score, X, "score")
+
+
+def _named(score, name):
+    """``score`` checked under the caller's name (e.g. ``scores[2]``) inside a sampler."""
+
+    def named(X):
+        return call_checked(score, X, name, call=f"{name}(X)")
+
+    return named
 
 
 def _finite_rows(X):
     return np.all(np.isfinite(X), axis=1)
+
+
+def _naming_x0_on_failure(step, shape):
+    """``step``, whose first call (the user's functions meet ``x0``) names ``x0`` if it fails."""
+    first = [True]
+
+    def checked(x, eta):
+        if not first[0]:
+            return step(x, eta)
+        first[0] = False
+        try:
+            return step(x, eta)
+        except ValueError as exc:  # e.g. x0 of the wrong width for the user's score
+            raise ValueError(f"the first step from x0 (shape {shape}) failed: {exc}") from exc
+
+    return checked
 
 
 def _run(step, x0, n_steps, step_size, adapt_steps, target_acceptance):
@@ -205,6 +236,7 @@ def _run(step, x0, n_steps, step_size, adapt_steps, target_acceptance):
     acceptance as the signal); afterwards it is frozen, so the recorded chain is an
     ordinary (non-adaptive) Markov chain.
     """
+    step = _naming_x0_on_failure(step, x0.shape)
     x = x0.copy()
     log_step = np.log(step_size)
     for k in range(adapt_steps):
@@ -459,16 +491,16 @@ def denoiser_scores(denoisers, sigmas):
     for k, r in enumerate(denoisers):
         check_callable(r, f"denoisers[{k}]")
 
-    def make(r, sigma):
+    def make(k, r, sigma):
         def score(X):
             X = as_points(X)
-            R = call_checked(r, X, "a denoiser", finite=False, call="a denoiser")
+            R = call_checked(r, X, f"denoisers[{k}]")
             return (R - X) / sigma**2
 
         score.__doc__ = f"Score estimate (r(x) - x) / sigma^2 at sigma={sigma:g}: (n, d) -> (n, d)."
         return score
 
-    return [make(r, float(s)) for r, s in zip(denoisers, sigmas, strict=True)]
+    return [make(k, r, float(s)) for k, (r, s) in enumerate(zip(denoisers, sigmas, strict=True))]
 
 
 @dataclass
@@ -484,7 +516,7 @@ class AnnealedLangevinResult:
     sigmas : ndarray, shape (L,)
         The noise levels.
     step_sizes : ndarray, shape (L,)
-        The Langevin step ``alpha_l`` used at each level.
+        The Langevin step ``eta_l`` used at each level.
     """
 
     samples: np.ndarray
@@ -493,19 +525,19 @@ class AnnealedLangevinResult:
     step_sizes: np.ndarray
 
 
-def annealed_langevin(scores, sigmas, x0, n_steps, epsilon, rng):
+def annealed_langevin(scores, sigmas, x0, n_steps, step_size, rng):
     """Annealed Langevin sampling (Song and Ermon, 2019), vectorised over chains.
 
     For each level ``l = 1..L`` (largest noise first) run ``n_steps`` steps of the
     unadjusted Langevin algorithm on ``p_{sigma_l}``,
 
-    ``x <- x + (alpha_l / 2) s_l(x) + sqrt(alpha_l) z``,  ``z ~ N(0, I)``,
+    ``x <- x + (eta_l / 2) s_l(x) + sqrt(eta_l) z``,  ``z ~ N(0, I)``,
 
-    with ``alpha_l = epsilon * sigma_l^2 / sigma_L^2``, starting each level where the
-    previous one ended. The step shrinks with the noise so that ``alpha_l / sigma_l^2``,
+    with ``eta_l = step_size * sigma_l^2 / sigma_L^2``, starting each level where the
+    previous one ended. The step shrinks with the noise so that ``eta_l / sigma_l^2``,
     the step measured against the width of ``p_{sigma_l}``'s features, stays the same
     at every level. With one level it is plain (unadjusted) Langevin at that level
-    with step ``epsilon``.
+    with step ``step_size``.
 
     Parameters
     ----------
@@ -517,8 +549,8 @@ def annealed_langevin(scores, sigmas, x0, n_steps, epsilon, rng):
         Starting points.
     n_steps : int
         Langevin steps per level.
-    epsilon : float
-        Step at the last level, ``alpha_L``, > 0.
+    step_size : float
+        The step at the last level, ``eta_L``, > 0 (the variance of its noise).
     rng : numpy.random.Generator
 
     Returns
@@ -535,12 +567,21 @@ def annealed_langevin(scores, sigmas, x0, n_steps, epsilon, rng):
         check_callable(s, f"scores[{k}]")
     x = as_points(x0, "x0")
     n_steps = positive_int(n_steps, "n_steps")
-    epsilon = positive_scalar(epsilon, "epsilon")
+    step_size = positive_scalar(step_size, "step_size")
     rng = check_rng(rng)
-    alphas = epsilon * sigmas**2 / sigmas[-1] ** 2
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        etas = step_size * sigmas**2 / sigmas[-1] ** 2
+        if not np.all(np.isfinite(etas)):  # sigma_l^2 overflows: the ratio may not
+            etas = step_size * (sigmas / sigmas[-1]) ** 2
+    if not np.all(np.isfinite(etas)) or np.any(etas == 0):
+        raise ValueError(
+            f"step_size={step_size:g} with sigmas from {sigmas[0]:g} to {sigmas[-1]:g} gives "
+            f"steps eta_l = step_size * sigma_l^2 / sigma_L^2 outside the floating-point range"
+        )
     levels = np.empty((sigmas.size,) + x.shape)
-    for k, (score, alpha) in enumerate(zip(scores, alphas, strict=True)):
-        # unadjusted_langevin's step_size is the noise scale sqrt(alpha).
-        x = unadjusted_langevin(score, x, n_steps, float(np.sqrt(alpha)), rng).samples[-1]
+    for k, (score, eta) in enumerate(zip(scores, etas, strict=True)):
+        s_k = _named(score, f"scores[{k}]")
+        # unadjusted_langevin's step_size is the noise scale sqrt(eta).
+        x = unadjusted_langevin(s_k, x, n_steps, float(np.sqrt(eta)), rng).samples[-1]
         levels[k] = x
-    return AnnealedLangevinResult(x.copy(), levels, sigmas, alphas)
+    return AnnealedLangevinResult(x.copy(), levels, sigmas, etas)

@@ -87,7 +87,7 @@ def test_scores_reject_bad_input(mixture_1d, call, error, message):
 
 def test_denoiser_score_checks_the_output_shape():
     score = rt.denoiser_scores([lambda X: X[:, :1]], [1.0])[0]
-    with pytest.raises(ValueError, match="a denoiser must return shape"):
+    with pytest.raises(ValueError, match=r"denoisers\[0\]\(X\) must return shape"):
         score(np.zeros((3, 2)))
 
 
@@ -136,13 +136,14 @@ def test_annealed_langevin_recovers_mode_weights_plain_langevin_does_not(separat
         ({"sigmas": [0.5, 1.0]}, ValueError, "strictly decreasing"),
         ({"x0": np.zeros(3)}, ValueError, "x0 must be a 2-D array"),
         ({"n_steps": 0}, ValueError, "n_steps must be an integer >= 1"),
-        ({"epsilon": 0.0}, ValueError, "epsilon must be a finite number > 0"),
+        ({"step_size": 0.0}, ValueError, "step_size must be a finite number > 0"),
+        ({"step_size": 1e300, "sigmas": [1e10, 1e-10]}, ValueError, "outside the floating-point"),
         ({"rng": 0}, TypeError, "rng must be a numpy.random.Generator"),
     ],
 )
 def test_annealed_langevin_rejects_bad_input(kwargs, error, message):
     args = {"scores": [lambda X: -X] * 2, "sigmas": [1.0, 0.5], "x0": np.zeros((3, 1)),
-            "n_steps": 2, "epsilon": 0.1, "rng": np.random.default_rng(0)}
+            "n_steps": 2, "step_size": 0.1, "rng": np.random.default_rng(0)}
     args.update(kwargs)
     with pytest.raises(error, match=message):
         rt.annealed_langevin(**args)

@@ -117,7 +117,14 @@ def test_call_checked_checks_shape_and_finiteness_naming_the_callable_and_input(
         v.call_checked(log_p, x, "log_p")
     with pytest.raises(ValueError, match=r"\(nan\)"):
         v.call_checked(lambda x: x * np.nan, x, "log_p", finite="log")
-    assert np.isnan(v.call_checked(lambda x: x * np.nan, x, "score", finite=False)).all()
+    ratio = v.call_checked(lambda x: np.array([-np.inf, np.inf]), x, "log_ratio", finite="inf")
+    np.testing.assert_array_equal(ratio, [-np.inf, np.inf])
+    with pytest.raises(ValueError, match=r"log_ratio returned a non-finite value \(nan\)"):
+        v.call_checked(lambda x: x * np.nan, x, "log_ratio", finite="inf")
+    with pytest.raises(ValueError, match="finite must be True, 'log' or 'inf'; got False"):
+        v.call_checked(lambda x: x, x, "score", finite=False)
+    with pytest.raises(ValueError, match=r"r\(X\) failed on an input of shape \(3, 1\): bad width"):
+        v.call_checked(lambda Z: (_ for _ in ()).throw(ValueError("bad width")), X, "r")
     pair = v.call_checked(lambda a, b: b[:, 0] - a[:, 0], (X, X + 1), "log_ratio", shape=(3,),
                           call="log_ratio(x, x_new)")
     np.testing.assert_array_equal(pair, np.ones(3))

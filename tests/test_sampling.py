@@ -238,11 +238,10 @@ def test_pooled_samples(rng):
 # ---------------------------------------------------------- non-finite values
 
 
-def test_nan_and_infinite_log_ratios_are_rejected(rng):
+def test_infinite_log_ratios_are_refused_or_accepted(rng):
     def log_ratio(x, y):
         out = np.zeros(len(x))
-        out[y[:, 0] > 1.0] = np.nan
-        out[y[:, 0] < -1.0] = np.inf
+        out[np.abs(y[:, 0]) > 1.0] = -np.inf  # zero density outside [-1, 1]
         return out
 
     result = rt.metropolis_hastings(log_ratio, np.zeros((50, 1)), 200, 0.5, rng)
@@ -250,19 +249,49 @@ def test_nan_and_infinite_log_ratios_are_rejected(rng):
     assert result.acceptance_rate > 0.5  # moves inside [-1, 1] are still accepted
 
 
-def test_nan_proposals_are_rejected(rng):
+def test_a_user_function_that_returns_nan_is_an_error(rng):
+    """NaN from a log-ratio, score or reconstruction is an error naming it, never a frozen chain."""
+
+    def log_ratio(x, y):
+        out = np.zeros(len(x))
+        out[y[:, 0] > 1.0] = np.nan
+        return out
+
     def score(X):
         out = -X.copy()
         out[X[:, 0] > 1.0] = np.nan  # a learned score that breaks down away from the data
         return out
 
+    def gaussian_log_ratio(x, y):
+        return 0.5 * (np.sum(x**2, 1) - np.sum(y**2, 1))
+
+    x0 = np.zeros((50, 1))
+    with pytest.raises(ValueError, match=r"log_ratio returned a non-finite value \(nan\)"):
+        rt.metropolis_hastings(log_ratio, x0, 200, 0.5, rng)
+    with pytest.raises(ValueError, match=r"score returned a non-finite value \(nan\) at input"):
+        rt.mala(score, x0, 200, 0.5, rng, log_ratio=gaussian_log_ratio)
+    with pytest.raises(ValueError, match="score returned a non-finite value"):
+        rt.unadjusted_langevin(score, x0 + 2.0, 5, 0.5, rng)
+    with pytest.raises(ValueError, match="reconstruct returned a non-finite value"):
+        rt.line_integral_log_ratio(lambda X: np.where(X > 1.0, np.nan, X), 0.5)(x0, x0 + 2.0)
+    with pytest.raises(ValueError, match=r"scores\[1\] returned a non-finite value"):
+        rt.annealed_langevin([lambda X: -X, lambda X: X * np.nan], [2.0, 1.0], x0, 3, 0.1, rng)
+
+
+def test_exact_log_ratio_between_points_of_zero_density_is_refused():
+    def log_prob(X):
+        return np.where(np.abs(X[:, 0]) > 1.0, -np.inf, 0.0)
+
+    log_ratio = rt.exact_log_ratio(log_prob)
+    x, y = np.array([[2.0], [2.0], [0.0]]), np.array([[3.0], [0.5], [3.0]])
+    np.testing.assert_array_equal(log_ratio(x, y), [-np.inf, np.inf, -np.inf])
+
+
+def test_overflowing_proposals_are_rejected(rng):
     def log_ratio(x, y):
         return 0.5 * (np.sum(x**2, 1) - np.sum(y**2, 1))
 
     x0 = np.zeros((50, 1))
-    result = rt.mala(score, x0, 200, 0.5, rng, log_ratio=log_ratio)
-    assert np.all(np.isfinite(result.samples)) and np.all(result.samples <= 1.0)
-    assert result.acceptance_rate > 0.5
 
     def huge(X):
         return np.full_like(X, 1e308)  # overflowing proposals: inf
