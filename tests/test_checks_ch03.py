@@ -41,14 +41,14 @@ def _wrong_penalty_family():
     return ch03.measure_gap_near_optimum(psi_derivative=np.zeros_like)
 
 
-def _paper_term():
-    # Prop. 3.1's correction term alone, E[psi psi''], as the sigma^6 coefficient
+def _correction_term_alone():
+    # prop-dae-rcae's correction term alone, E[psi psi''], as the sigma^6 coefficient
     m = ch03.measure_gap_near_optimum()
     grid = np.linspace(-7.5, 7.5, 3601)
     G = grid[:, None]
     weights = rt.criteria.quadrature_weights(grid) * DENSITY.prob(G)
-    paper = float(weights @ (BLURRED.score(G) * BLURRED.laplacian_score(G))[:, 0])
-    return dataclasses.replace(m, predicted=paper)
+    correction = float(weights @ (BLURRED.score(G) * BLURRED.laplacian_score(G))[:, 0])
+    return dataclasses.replace(m, predicted=correction)
 
 
 def _optimum_at(factor):
@@ -78,7 +78,7 @@ NEGATIVE_CONTROLS = {
         lambda: ch03.check_dae_rcae_gap_near_optimum(_wrong_penalty_family()),
     ],
     "check_dae_rcae_gap_near_optimum_coefficient": [
-        lambda: ch03.check_dae_rcae_gap_near_optimum_coefficient(_paper_term()),
+        lambda: ch03.check_dae_rcae_gap_near_optimum_coefficient(_correction_term_alone()),
         # psi'' of the wrong density (p's instead of the blurred one)
         lambda: ch03.check_dae_rcae_gap_near_optimum_coefficient(ch03.measure_gap_near_optimum(
             psi_second_derivative=DENSITY.laplacian_score)),
