@@ -90,7 +90,7 @@ def scale_parameter(value, name, power=2):
     """
     value = _real_scalar(value, name, zero_allowed=False)
     tiny = np.finfo(float).tiny
-    low, high = tiny ** (1.0 / (2 * power)), tiny ** (-1.0 / (2 * power))
+    low, high = tiny ** (1.0 / power), tiny ** (-1.0 / power)
     if not low <= value <= high:
         raise ValueError(
             f"{name} must lie in [{low:.1e}, {high:.1e}] so that {name}**{power} and its "

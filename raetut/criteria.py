@@ -34,7 +34,7 @@ from ._validation import (
     nonnegative_scalar,
     one_of,
     positive_int,
-    positive_scalar,
+    scale_parameter,
     values_on_grid,
 )
 from .densities import check_density_1d, check_mixture
@@ -99,7 +99,7 @@ def dae_loss(reconstruct, X, sigma, noise=None, rng=None):
     """
     check_callable(reconstruct, "reconstruct")
     X = as_points(X)
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     n, d = X.shape
     if noise is None:
         if rng is None:
@@ -269,7 +269,7 @@ def dae_loss_quadrature(reconstruct, density, sigma, grid, n_hermite=40, rule="t
     float
     """
     check_callable(reconstruct, "reconstruct")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     n_hermite = positive_int(n_hermite, "n_hermite")
     weights_x = quadrature_weights(grid, rule)
     grid = np.asarray(grid, dtype=float)
@@ -351,7 +351,7 @@ def rcae_score_matching_terms(psi, psi_jacobian, divergence, X, lam):
     check_callable(psi_jacobian, "psi_jacobian")
     check_callable(divergence, "divergence")
     X = as_points(X)
-    lam = positive_scalar(lam, "lam")
+    lam = scale_parameter(lam, "lam")
     n, d = X.shape
     J = call_checked(psi_jacobian, X, "psi_jacobian", shape=(n, d, d))
 
@@ -425,7 +425,7 @@ def dae_score_matching_terms_1d(reconstruct, derivative, density, sigma, grid=No
     check_callable(reconstruct, "reconstruct")
     check_callable(derivative, "derivative")
     density = check_mixture(density, dim=1)
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma", power=4)
     n_hermite = positive_int(n_hermite, "n_hermite")
     if grid is None:
         grid = smoothed_grid_1d(density, sigma, positive_int(n_grid, "n_grid", minimum=3))

@@ -28,7 +28,7 @@ These centred forms avoid cancellation far from the data, where ``|g_k|`` is lar
 import autograd.numpy as anp
 import numpy as np
 from autograd import elementwise_grad
-from autograd.tracer import Box
+from autograd.tracer import Box, getval
 from scipy import integrate
 
 from ._grid import cumulative_trapezoid, zero_crossings
@@ -41,6 +41,7 @@ from ._validation import (
     one_of,
     positive_int,
     positive_scalar,
+    scale_parameter,
 )
 
 __all__ = [
@@ -69,7 +70,10 @@ def eval_points(X, dim, name="X"):
 def _logsumexp_rows(a):
     """``log sum_k exp(a[n, k])`` per row; (n, K) -> (n,). Autograd-differentiable."""
     top = anp.max(a, axis=1, keepdims=True)  # its gradient cancels: d/dm [m + lse(a - m)] = 0
-    return top[:, 0] + anp.log(anp.sum(anp.exp(a - top), axis=1))
+    # A row of -inf (every term underflows, e.g. far beyond the data) sums to -inf, not NaN.
+    top = anp.where(top == -np.inf, 0.0, top)
+    with np.errstate(divide="ignore"):
+        return top[:, 0] + anp.log(anp.sum(anp.exp(a - top), axis=1))
 
 
 def _readonly(a):
@@ -137,6 +141,10 @@ class GaussianMixture:
                 f"covariances must have shape (K, d, d) = {(K, d, d)}; got shape "
                 f"{covariances.shape}"
             )
+        huge = 1.0 / np.finfo(float).tiny  # beyond it the precision 1 / variance is subnormal
+        if np.max(np.abs(covariances)) > huge:
+            k = int(np.argmax(np.max(np.abs(covariances), axis=(1, 2))))
+            raise ValueError(f"covariances[{k}] has an entry above {huge:.3g}: too large to invert")
         asym = np.abs(covariances - np.swapaxes(covariances, 1, 2))
         scale = np.max(np.abs(covariances), axis=(1, 2))
         bad = np.flatnonzero(np.max(asym, axis=(1, 2)) > _SYMMETRY_RTOL * scale)
@@ -151,8 +159,16 @@ class GaussianMixture:
                 raise ValueError(
                     f"covariances[{k}] is not positive definite (Cholesky failed)"
                 ) from None
-        if np.any(np.diagonal(chol, axis1=1, axis2=2) <= 0):
+        pivots = np.diagonal(chol, axis1=1, axis2=2)
+        if np.any(pivots <= 0):
             raise ValueError("covariances must be positive definite (a Cholesky pivot is 0)")
+        tiny = np.sqrt(np.finfo(float).tiny)  # the precision 1 / pivot^2 must stay finite
+        if np.any(pivots < tiny):
+            k = int(np.argmin(np.min(pivots, axis=1)))
+            raise ValueError(
+                f"covariances[{k}] is numerically singular: a variance of "
+                f"{np.min(pivots[k]) ** 2:.3g} is below {tiny**2:.3g}, the smallest normal float"
+            )
 
         self.dim = d
         self.n_components = K
@@ -191,10 +207,19 @@ class GaussianMixture:
     def _joint_log(self, X):
         """``log(w_k N_k(x))`` for the active components; shape (n, K')."""
         z = self._stacked(X, self._whiten, self._whiten_shift)  # L_k^{-1} (x - mu_k)
-        return self._log_const - 0.5 * anp.dot(z**2, np.ones(self.dim))
+        with np.errstate(over="ignore"):  # beyond |z| ~ 1e154 the term is -inf: exact limit
+            return self._log_const - 0.5 * anp.dot(z**2, np.ones(self.dim))
 
     def _responsibilities_and_scores(self, X):
         log_joint = self._joint_log(X)
+        lost = np.all(getval(log_joint) == -np.inf, axis=1)
+        if np.any(lost):
+            n = int(np.flatnonzero(lost)[0])
+            raise ValueError(
+                f"X[{n}] = {getval(X)[n]} is too far from the mixture: its squared distance "
+                "to every component overflows, so the responsibilities (and the score and "
+                "Hessian) are not representable; log_prob there is -inf"
+            )
         gamma = anp.exp(log_joint - _logsumexp_rows(log_joint)[:, None])
         g = -self._stacked(X, self._prec_stacked, self._prec_shift)  # -P_k (x - mu_k)
         return gamma, g
@@ -337,7 +362,7 @@ class GaussianMixture:
         GaussianMixture
             Same weights and means, covariances ``Sigma_k + sigma^2 I``.
         """
-        sigma = positive_scalar(sigma, "sigma")
+        sigma = scale_parameter(sigma, "sigma")
         cov = self.covariances + sigma**2 * np.eye(self.dim)
         return GaussianMixture(self.weights, self.means, cov)
 

@@ -26,6 +26,7 @@ from ._validation import (
     nonnegative_scalar,
     positive_int,
     positive_scalar,
+    scale_parameter,
     values_on_grid,
 )
 from .criteria import dae_loss_quadrature
@@ -249,8 +250,11 @@ def _pairwise_sum(A, B, kernel):
     """
     symmetric = B is A
     rows = max(1, _PAIRS_PER_BLOCK // max(B.shape[0], 1))
-    a_sq = np.sum(A**2, axis=1)
-    b_sq = a_sq if symmetric else np.sum(B**2, axis=1)
+    with np.errstate(over="ignore"):
+        a_sq = np.sum(A**2, axis=1)
+        b_sq = a_sq if symmetric else np.sum(B**2, axis=1)
+    if not (np.all(np.isfinite(a_sq)) and np.all(np.isfinite(b_sq))):
+        return _pairwise_sum_direct(A, B, kernel, rows)
     total = 0.0
     for start in range(0, A.shape[0], rows):
         stop = min(start + rows, A.shape[0])
@@ -271,12 +275,51 @@ def _pairwise_sum(A, B, kernel):
     return total
 
 
-def _two_samples(X, Y):
+def _binary_exponent(values, axis=None):
+    """``e`` with ``max |values| / 2**e`` in [0.5, 1) (0 for all-zero values).
+
+    Dividing by ``2**e`` (``np.ldexp(values, -e)``) is exact in floating point, so it makes
+    a statistic that is homogeneous in the data scale-free without changing its digits.
+    """
+    top = np.max(np.abs(values), axis=axis)
+    return np.frexp(top)[1]
+
+
+#: Beyond ``2**500`` (about 3e150) squared coordinates overflow.
+_HUGE_EXPONENT = 500
+
+
+def _pairwise_sum_direct(A, B, kernel, rows):
+    """``sum_ij kernel(|a_i - b_j|^2)`` from the differences: far pairs give ``inf``, not NaN."""
+    total = 0.0
+    for start in range(0, A.shape[0], max(1, rows // max(A.shape[1], 1))):
+        block = A[start : start + rows]
+        with np.errstate(over="ignore"):
+            sq = np.sum((block[:, None, :] - B[None, :, :]) ** 2, axis=2)
+        total += float(np.sum(kernel(sq)))
+    return total
+
+
+def _two_samples(X, Y, rescale):
+    """Both samples centred on a common point, and with ``rescale`` divided by ``2**e``.
+
+    Returns ``X', Y', e`` (``e = 0`` without ``rescale``). For a statistic homogeneous in
+    the data (the energy distance) the exact division by a power of two keeps squared
+    distances from overflowing far from the origin (``|x| ~ 1e300``).
+    """
     X = as_points(X, "X")
     Y = as_points(Y, "Y", dim=X.shape[1])
+    e = int(max(_binary_exponent(X), _binary_exponent(Y)))
+    both = np.ldexp(np.concatenate([X, Y]), -e)
     # Centring both on a common point keeps |a|^2 + |b|^2 - 2 a.b free of cancellation.
-    centre = np.concatenate([X, Y]).mean(axis=0)
-    return X - centre, Y - centre
+    centre = both.mean(axis=0)
+    if rescale:
+        both -= centre
+    elif e > _HUGE_EXPONENT:  # squares overflow: _pairwise_sum takes differences directly,
+        both, e = np.concatenate([X, Y]), 0  # and centring would cancel small distances
+    else:
+        both, e = np.concatenate([X, Y]) - np.ldexp(centre, e), 0
+    return both[: len(X)], both[len(X):], e
 
 
 def energy_distance(X, Y, unbiased=False):
@@ -301,7 +344,7 @@ def energy_distance(X, Y, unbiased=False):
     -------
     float
     """
-    X, Y = _two_samples(X, Y)
+    X, Y, e = _two_samples(X, Y, rescale=True)
     n, m = X.shape[0], Y.shape[0]
     if unbiased and min(n, m) < 2:
         raise ValueError("the unbiased energy distance needs at least 2 points in X and in Y")
@@ -312,7 +355,7 @@ def energy_distance(X, Y, unbiased=False):
         within_x, within_y = within_x / (n * (n - 1)), within_y / (m * (m - 1))
     else:
         within_x, within_y = within_x / n**2, within_y / m**2
-    return 2.0 * between - within_x - within_y
+    return float(np.ldexp(2.0 * between - within_x - within_y, e))
 
 
 def mmd(X, Y, bandwidth):
@@ -333,14 +376,20 @@ def mmd(X, Y, bandwidth):
     -------
     float
     """
-    X, Y = _two_samples(X, Y)
     bandwidth = positive_scalar(bandwidth, "bandwidth")
+    # In units of the bandwidth's power of two (exact): only distances / bandwidth matter.
+    e = int(np.frexp(bandwidth)[1])
+    h = float(np.ldexp(bandwidth, -e))
+    X = np.ldexp(as_points(X, "X"), -e)
+    Y = np.ldexp(as_points(Y, "Y", dim=X.shape[1]), -e)
+    X, Y, _ = _two_samples(X, Y, rescale=False)
     n, m = X.shape[0], Y.shape[0]
     if min(n, m) < 2:
         raise ValueError("mmd needs at least 2 points in X and in Y")
 
     def kernel(sq):
-        return np.exp(-sq / (2.0 * bandwidth**2))
+        with np.errstate(over="ignore"):  # a pair too far apart has kernel value 0
+            return np.exp(-(sq / (2.0 * h**2)))
 
     # The diagonal of each within-sample sum is exactly n (resp. m) ones.
     within_x = (_pairwise_sum(X, X, kernel) - n) / (n * (n - 1))
@@ -359,6 +408,16 @@ def _autocovariance(chains):
     size = 1 << int(np.ceil(np.log2(2 * n)))
     spectrum = np.fft.rfft(centred, n=size, axis=0)
     return np.fft.irfft(np.abs(spectrum) ** 2, n=size, axis=0)[:n] / n
+
+
+def _scale_free(chains):
+    """Each coordinate of ``chains`` divided by a power of two (exact) to magnitude < 1.
+
+    ESS and R-hat do not depend on the scale of a coordinate; this keeps their variances
+    from overflowing for states near 1e300 without changing a digit elsewhere.
+    """
+    e = _binary_exponent(chains, axis=(0, 1))  # (d,)
+    return np.ldexp(chains, -e[None, None, :])
 
 
 def effective_sample_size(chains):
@@ -383,7 +442,7 @@ def effective_sample_size(chains):
     -------
     ndarray, shape (d,)
     """
-    chains = as_chains(chains, min_steps=4)
+    chains = _scale_free(as_chains(chains, min_steps=4))
     n, m, d = chains.shape
     gamma = _autocovariance(chains)  # (n, m, d)
     chain_var = gamma[0] * n / (n - 1)  # unbiased within-chain variances, (m, d)
@@ -625,7 +684,7 @@ def dae_estimation_error_scale(density, sigma, n_params, n_pairs, grid, level=DA
     float
     """
     density = check_mixture(density, dim=1)
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     n_params = positive_int(n_params, "n_params")
     n_pairs = positive_int(n_pairs, "n_pairs")
     grid = increasing_grid(grid, "grid")
@@ -920,7 +979,7 @@ def excess_dae_loss_1d(reconstruct, density, sigma, grid, n_hermite=60):
     """
     density = check_mixture(density, dim=1)
     check_callable(reconstruct, "reconstruct")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     grid = increasing_grid(grid, "grid")
     n_hermite = positive_int(n_hermite, "n_hermite")
     optimum = dae_optimum(density, sigma)
@@ -953,7 +1012,7 @@ def smoothed_squared_error_1d(reconstruct, density, sigma, grid):
     """
     density = check_mixture(density, dim=1)
     check_callable(reconstruct, "reconstruct")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     grid = increasing_grid(grid, "grid")
     X = grid[:, None]
     diff = call_checked(reconstruct, X, "reconstruct")[:, 0] - dae_optimum(density, sigma)(X)[:, 0]
@@ -984,7 +1043,7 @@ def split_rhat(chains):
     -------
     ndarray, shape (d,)
     """
-    chains = as_chains(chains, min_steps=4)
+    chains = _scale_free(as_chains(chains, min_steps=4))
     n_steps = chains.shape[0]
     half = n_steps // 2
     halves = np.concatenate([chains[:half], chains[n_steps - half:]], axis=1)  # (half, 2m, d)

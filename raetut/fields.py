@@ -33,6 +33,7 @@ from ._validation import (
     increasing_grid,
     positive_int,
     positive_scalar,
+    scale_parameter,
     values_on_grid,
 )
 
@@ -169,7 +170,7 @@ def energy_density_1d(energy, grid, sigma, tail_tolerance=1e-6, log=False):
         If ``q`` at an end of the grid exceeds ``tail_tolerance`` times its maximum.
     """
     grid = increasing_grid(grid, "grid")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     tail_tolerance = positive_scalar(tail_tolerance, "tail_tolerance")
     values = energy(grid[:, None]) if callable(energy) else energy
     log_q = values_on_grid(values, grid.size, "energy") / sigma**2
@@ -565,7 +566,7 @@ def implied_log_density_1d(reconstruct, sigma, grid):
     ndarray, shape (m,)
     """
     check_callable(reconstruct, "reconstruct")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     x = increasing_grid(grid)
     log_q = cumulative_trapezoid(_field_on(reconstruct, x) / sigma**2, x)
     log_q -= np.max(log_q)

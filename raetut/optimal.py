@@ -33,7 +33,7 @@ from ._validation import (
     check_callable,
     increasing_grid,
     positive_int,
-    positive_scalar,
+    scale_parameter,
 )
 from .densities import GaussianMixture, check_mixture, eval_points
 
@@ -73,7 +73,7 @@ def dae_optimum(density, sigma):
         ``r(X) -> (n, d)`` for ``X`` of shape (n, d); differentiable with autograd.
     """
     check_mixture(density, hint=" (for other 1-D densities use dae_optimum_1d)")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     smooth = density.smoothed(sigma)
 
     def reconstruct(X):
@@ -86,8 +86,11 @@ def dae_optimum(density, sigma):
 
 def _log_density_on(log_p, points):
     """``log_p(points)``, one value per point; ``-inf`` (p = 0) is accepted, NaN and +inf not."""
-    return call_checked(log_p, points, "log_p", shape=points.shape[:1], finite="log",
-                        call="log_p(x)" if points.ndim == 1 else "log_p(P)")
+    values = call_checked(log_p, points, "log_p", shape=points.shape[:1], finite="log",
+                          call="log_p(x)" if points.ndim == 1 else "log_p(P)")
+    if np.all(values == -np.inf):
+        raise ValueError("log_p is -inf at every grid point: the density has no mass on the grid")
+    return values
 
 
 def _density_ratio(log_numerator, log_denominator, name):
@@ -132,7 +135,7 @@ def dae_optimum_1d(log_p, grid, sigma, chunk=1024):
     """
     check_callable(log_p, "log_p")
     x = increasing_grid(grid, "grid")
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     chunk = positive_int(chunk, "chunk")
     log_mass = _log_density_on(log_p, x) + np.log(trapezoid_weights(x))
     out = np.empty_like(x)
@@ -187,7 +190,7 @@ def rcae_optimum_1d(log_p, grid, lam):
     """
     check_callable(log_p, "log_p")
     x = increasing_grid(grid, "grid")
-    lam = positive_scalar(lam, "lam")
+    lam = scale_parameter(lam, "lam")
     h = np.diff(x)
     log_node = _log_density_on(log_p, x)
     log_mid = _log_density_on(log_p, x[:-1] + h / 2)
@@ -246,7 +249,7 @@ def rcae_optimum_2d(log_p, grid_x, grid_y, lam):
     check_callable(log_p, "log_p")
     gx = increasing_grid(grid_x, "grid_x")
     gy = increasing_grid(grid_y, "grid_y")
-    lam = positive_scalar(lam, "lam")
+    lam = scale_parameter(lam, "lam")
     nx, ny = gx.size, gy.size
     hx, hy = np.diff(gx), np.diff(gy)
 
@@ -330,7 +333,7 @@ def gaussian_dae_optimum(mean, cov, sigma):
     callable
         ``r(X) -> (n, d)``.
     """
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     return _gaussian_shrinkage(mean, cov, sigma**2)
 
 
@@ -355,7 +358,7 @@ def gaussian_rcae_optimum(mean, cov, lam):
     callable
         ``r(X) -> (n, d)``.
     """
-    lam = positive_scalar(lam, "lam")
+    lam = scale_parameter(lam, "lam")
     return _gaussian_shrinkage(mean, cov, lam)
 
 
@@ -436,7 +439,7 @@ def empirical_dae_optimum(X, sigma):
         ``r(Z) -> (m, d)`` for ``Z`` of shape (m, d).
     """
     X = as_points(X)
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     n, d = X.shape
     kde = GaussianMixture(np.full(n, 1.0 / n), X, np.broadcast_to(sigma**2 * np.eye(d), (n, d, d)))
 
@@ -465,7 +468,7 @@ def dae_optimum_jacobian(density, sigma):
         ``J(X) -> (n, d, d)`` for ``X`` of shape (n, d).
     """
     check_mixture(density)
-    sigma = positive_scalar(sigma, "sigma")
+    sigma = scale_parameter(sigma, "sigma")
     smooth = density.smoothed(sigma)
     eye = np.eye(density.dim)
 

@@ -29,6 +29,7 @@ from ._validation import (
     one_of,
     positive_int,
     positive_scalar,
+    scale_parameter,
 )
 from .models import Autoencoder, jacobian_trace
 
@@ -100,14 +101,14 @@ def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
             raise ValueError("criterion 'dae' needs the corruption level sigma (sigma=...)")
         if lam is not None:
             raise ValueError("lam is not used by criterion 'dae' (its noise level is sigma)")
-        sigma = positive_scalar(sigma, "sigma")
+        sigma = scale_parameter(sigma, "sigma")
     else:
         if lam is None:
             raise ValueError(f"criterion {criterion!r} needs the penalty weight lam (lam=...)")
         if sigma is not None:
             raise ValueError(f"sigma is not used by criterion {criterion!r} (its weight is lam)")
         # score matching divides by lam: it must be > 0
-        lam = positive_scalar(lam, "lam") if criterion == "sm" else nonnegative_scalar(lam, "lam")
+        lam = scale_parameter(lam, "lam") if criterion == "sm" else nonnegative_scalar(lam, "lam")
     weight_decay = nonnegative_scalar(weight_decay, "weight_decay")
     mask = model.weight_mask()
 
@@ -291,8 +292,11 @@ def _fit_lbfgs(loss_and_grad, params0, X, noise, n_iter, bar):
     history = []
 
     def fun(params):
-        value, grad = loss_and_grad(params, X, noise)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below, by name
+            value, grad = loss_and_grad(params, X, noise)
         if not history:
+            if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+                raise ValueError(f"the loss or its gradient is not finite at params0: loss {value}")
             history.append(float(value))
         return float(value), np.asarray(grad, dtype=float)
 
@@ -340,11 +344,13 @@ def _fit_adam(loss_and_grad, params, X, fixed_noise, draw, n_iter, batch_size, l
             noise_b = None if fixed_noise is None else fixed_noise[:, idx]
         if draw is not None:
             noise_b = draw(Xb.shape[0])
-        value, grad = loss_and_grad(params, Xb, noise_b)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below, by name
+            value, grad = loss_and_grad(params, Xb, noise_b)
         history[step] = value
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-            message = f"stopped: non-finite loss or gradient at step {step}"
-            return FitResult(params, history[: step + 1], step, "adam", message)
+            where = ("at params0" if step == 0
+                     else f"at step {step} (a smaller learning_rate may help)")
+            raise ValueError(f"the loss or its gradient is not finite {where}: loss {value}")
         m = beta1 * m + (1 - beta1) * grad
         v = beta2 * v + (1 - beta2) * grad**2
         m_hat = m / (1 - beta1 ** (step + 1))
