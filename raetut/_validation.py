@@ -4,6 +4,7 @@ Each helper either returns a clean value or raises a ``ValueError``/``TypeError`
 whose message names the offending argument and says what was expected.
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -129,6 +130,35 @@ def check_callable(f, name):
     if not callable(f):
         raise TypeError(f"{name} must be callable; got {type(f).__name__}")
     return f
+
+
+def check_signature(f, name, n_args, how):
+    """Check that ``f`` accepts ``n_args`` positional arguments; ``how`` shows the call.
+
+    A function whose signature cannot be inspected (a builtin) is accepted as it is.
+    """
+    check_callable(f, name)
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        return f
+    try:
+        signature.bind(*range(n_args))
+    except TypeError:
+        raise TypeError(f"{name} must accept {n_args} positional argument(s), called as "
+                        f"{how}; its signature is {name}{signature}") from None
+    return f
+
+
+def as_pair(value, name, what="(lower, upper)"):
+    """Return ``value`` as a tuple of two finite floats ``lower < upper``."""
+    try:
+        lower, upper = (float(b) for b in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite pair {what}; got {value!r}") from None
+    if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
+        raise ValueError(f"{name} must be a finite pair {what} with lower < upper; got {value!r}")
+    return lower, upper
 
 
 def increasing_grid(grid, name="grid", min_len=3):

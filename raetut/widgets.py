@@ -17,7 +17,7 @@ import io
 import numbers
 import re
 
-from ._validation import check_callable, one_of, positive_scalar
+from ._validation import check_signature, one_of, positive_scalar
 
 __all__ = ["static_slider", "live_slider"]
 
@@ -116,7 +116,7 @@ def static_slider(
     IPython.display.HTML
         The player; display it as a cell's output.
     """
-    check_callable(draw, "draw")
+    check_signature(draw, "draw", 2, "draw(fig, value)")
     values = _check_values(values)
     label = _check_label(label)
     texts = _value_texts(fmt, values)
@@ -209,7 +209,7 @@ def live_slider(
         reports an error raised by ``draw`` (``children[2]``); display it as a
         cell's output.
     """
-    check_callable(draw, "draw")
+    check_signature(draw, "draw", 2, "draw(fig, value)")
     values = _check_values(values)
     label = _check_label(label)
     texts = _value_texts(fmt, values)

@@ -245,3 +245,27 @@ def test_lbfgs_from_a_start_whose_loss_overflows_is_an_error():
     with pytest.raises(ValueError, match="not finite at params0"):
         rt.fit(model, X1, "dae", sigma=0.1, params0=params, n_iter=3,
                rng=np.random.default_rng(0), progress=False)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: rt.checks.ch05.measure_antimode_reconstruction(bounds=(1.0,)),
+         r"bounds must be a finite pair \(lower, upper\)"),
+        (lambda: rt.checks.ch04.measure_rcae_errors(bounds=(2.0, 1.0)), "lower < upper"),
+        (lambda: rt.checks.ch05.measure_ring_reconstruction(grid=[]), "grid must"),
+        (lambda: rt.gaussian_dae_optimum([0.0, 0.0], [1.0, 1.0, 1.0], 0.5), "cov must have shape"),
+        (lambda: rt.gaussian_rcae_optimum([0.0], [[-1.0]], 0.5), "cov must be positive definite"),
+    ],
+)
+def test_checks_and_closed_forms_name_the_caller_s_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_slider_s_draw_with_the_wrong_arity_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"draw must accept 2 positional argument\(s\), called as "
+                                        r"draw\(fig, value\)"):
+        rt.widgets.static_slider(lambda fig: None, [1.0, 2.0])
+    with pytest.raises(TypeError, match="draw must accept 2"):
+        rt.widgets.live_slider(lambda fig: None, [1.0, 2.0])

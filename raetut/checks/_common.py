@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import diagnostics
 from .._grid import data_mask
+from .._validation import as_pair
 from ..densities import GaussianMixture
 
 # A fitted order of convergence is accepted within this distance of the predicted one.
@@ -39,11 +40,7 @@ def density_1d(density, default=default_mixture_1d):
 def support(density, bounds):
     """An interval holding essentially all of the mass of a 1-D density."""
     if bounds is not None:
-        lower, upper = (float(b) for b in bounds)
-        if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
-            raise ValueError(f"bounds must be a finite pair (lower, upper), lower < upper; "
-                             f"got {bounds}")
-        return lower, upper
+        return as_pair(bounds, "bounds")
     if isinstance(density, GaussianMixture):
         # 10 standard deviations: the mass left outside is below 1e-22.
         means = density.means[:, 0]

@@ -15,7 +15,13 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from .. import diagnostics, optimal, sampling
-from .._validation import call_checked, check_callable, positive_int, positive_scalar
+from .._validation import (
+    call_checked,
+    check_callable,
+    increasing_grid,
+    positive_int,
+    positive_scalar,
+)
 from ..densities import GaussianMixture, critical_points_1d, paper_density_1d
 from . import record, register
 from ._common import density_1d, log_density, noise_levels_arg, support
@@ -333,7 +339,7 @@ def _ring_args(ring, sigma, reconstruct):
 
 
 def _ring_grid(grid):
-    g = RING_GRID if grid is None else np.asarray(grid, dtype=float)
+    g = RING_GRID if grid is None else increasing_grid(grid, "grid")
     G = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)   # meshgrid order, (ny * nx, 2)
     return g, G
 
