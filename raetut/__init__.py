@@ -74,6 +74,8 @@ _EXPORTS = {
     "rcae_score_correction": "optimal",
     "empirical_dae_optimum": "optimal",
     "dae_optimum_jacobian": "optimal",
+    "LangevinResolventEstimate": "optimal",
+    "rcae_optimum_langevin": "optimal",
     # models
     "Autoencoder": "models",
     "jacobian_trace": "models",

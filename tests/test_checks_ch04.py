@@ -64,6 +64,15 @@ def _first_order_closed_form(mean, variance, lam):
     return lambda X: X - lam * (X - mean) / variance
 
 
+def _tau_twice_as_long(score, X, lam, rng, **kwargs):
+    """Particles stopped at an exponential time of mean 2 lam instead of lam."""
+    return rt.rcae_optimum_langevin(score, X, 2 * lam, rng, **kwargs)
+
+
+def _langevin_check(**kwargs):
+    return ch04.check_langevin_resolvent(ch04.measure_langevin_resolvent(**kwargs))
+
+
 NEGATIVE_CONTROLS = {
     "check_rcae_score_error_order": [
         lambda: _order_check(-1),
@@ -96,6 +105,12 @@ NEGATIVE_CONTROLS = {
         lambda: ch04.check_rcae_2d_coefficient(_default_2d(), correction=rt.dae_score_correction),
         lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(1))),
         lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(0))),
+    ],
+    "check_langevin_resolvent": [
+        lambda: _langevin_check(solver=_dae_solver, n_grid=4001),
+        lambda: _langevin_check(density=ch04.chapter_mixture_2d(), solver=_dae_solver_2d),
+        lambda: _langevin_check(solver=_field_solver(1)),
+        lambda: _langevin_check(estimator=_tau_twice_as_long),
     ],
 }
 
@@ -171,6 +186,20 @@ def test_2d_grid_correction_removes_the_floor():
     assert np.all(np.diff(np.log(m.first_order_error)) < 0)
 
 
+def test_langevin_check_rejects_the_dae_optimum_by_many_standard_errors():
+    # The DAE optimum with sigma^2 = lam differs from the rCAE's by about lam^2 Delta s / 2;
+    # at the chapter's lam and paths that is tens of standard errors, far beyond z = 3.6.
+    result = _langevin_check(solver=_dae_solver, n_grid=4001)
+    assert result.measured > 5 * result.tolerance
+
+
+def test_langevin_check_passes_on_the_chapter_objects_with_another_seed():
+    result = ch04.check_langevin_resolvent(
+        ch04.measure_langevin_resolvent(rng=np.random.default_rng(7)))
+    assert result.passed
+    assert result.tolerance == pytest.approx(3.29, abs=0.01)  # 10 comparisons in 1-D
+
+
 # ----------------------------------------------------------------------- bad input
 
 
@@ -188,6 +217,12 @@ def test_2d_grid_correction_removes_the_floor():
         (lambda: ch04.measure_gaussian_rcae_solver(variance=-1.0), ValueError, "variance"),
         (lambda: ch04.measure_rcae_2d(density=rt.paper_density_1d()), TypeError, "density"),
         (lambda: ch04.measure_rcae_2d(grid=(-4.5, 4.5, 161, 162)), ValueError, "share"),
+        (lambda: ch04.measure_langevin_resolvent(points=[[0.3001]]), ValueError, "points"),
+        (lambda: ch04.measure_langevin_resolvent(n_grid=4000), ValueError, "n_grid"),
+        (lambda: ch04.measure_langevin_resolvent(rng=0), TypeError, "rng"),
+        (lambda: ch04.measure_langevin_resolvent(estimator=lambda *a, **k: 0.0), TypeError,
+         "estimator"),
+        (lambda: ch04.check_langevin_resolvent(3), TypeError, "measurements"),
     ],
 )
 def test_checks_reject_bad_input(call, error, match):

@@ -346,3 +346,54 @@ def test_optimal_rejects_bad_inputs(mixture_1d, paper_density):
         rt.rcae_score_correction(object(), np.zeros((2, 1)))
     with pytest.raises(ValueError, match="X must have 1 column"):
         rt.dae_score_correction(mixture_1d, np.zeros((2, 2)))
+
+
+# -- the Langevin representation of the optimal rCAE ---------------------------------------
+
+
+def test_rcae_optimum_langevin_matches_the_gaussian_closed_form():
+    # For N(mu, v), E_x[X_tau] = mu + v / (v + lam) (x - mu) exactly (Ornstein-Uhlenbeck).
+    mean, var, lam = 0.5, 0.8, 0.5
+    gauss = rt.GaussianMixture([1.0], [mean], [var])
+    X = np.array([[-1.0], [0.5], [2.0]])
+    est = rt.rcae_optimum_langevin(gauss.score, X, lam, np.random.default_rng(3),
+                                   n_paths=20000, n_steps=64)
+    exact = rt.gaussian_rcae_optimum(mean, var, lam)(X)
+    for value, se, step in [(est.position, est.position_se, est.position_step),
+                            (est.score_form, est.score_form_se, est.score_form_step)]:
+        assert np.all(np.abs(value - exact) <= 4 * se + 2 * np.abs(step))
+    # the score form has the smaller spread here: lam |grad s| = 0.625 < 1
+    assert np.all(est.score_form_se < est.position_se)
+    # weak order one: the coarse run's bias is twice the fine run's, both small
+    assert np.all(np.abs(est.position_step) < 0.01)
+
+
+def test_rcae_optimum_langevin_time_step_difference_halves():
+    gauss = rt.GaussianMixture([1.0], [0.0], [0.3])
+    X = np.array([[1.5]])
+    # exact for the linear drift: the Euler mean is (1 - h / v)^n x, a bias of order h
+    steps = [rt.rcae_optimum_langevin(gauss.score, X, 1.0, np.random.default_rng(0),
+                                      n_paths=20000, n_steps=n).position_step[0, 0]
+             for n in (8, 16)]
+    assert steps[1] == pytest.approx(steps[0] / 2, rel=0.25)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"score": 3}, TypeError, "score"),
+        ({"X": np.zeros(3)}, ValueError, "X"),
+        ({"lam": -1.0}, ValueError, "lam"),
+        ({"rng": 0}, TypeError, "rng"),
+        ({"n_paths": 1}, ValueError, "n_paths"),
+        ({"n_steps": 1.5}, TypeError, "n_steps"),
+        ({"score": lambda X: np.full_like(X, np.nan)}, ValueError, "score"),
+        ({"score": lambda X: X[:, :1] * 0.0 + np.zeros((1, 1))}, ValueError, "score"),
+    ],
+)
+def test_rcae_optimum_langevin_rejects_bad_input(kwargs, error, match):
+    args = {"score": lambda X: -X, "X": np.zeros((2, 2)), "lam": 0.1,
+            "rng": np.random.default_rng(0), "n_paths": 10, "n_steps": 4}
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        rt.rcae_optimum_langevin(**args)
