@@ -598,7 +598,7 @@ def check_rcae_2d_coefficient(measurement=None, correction=None):
     ... 3.125e-4, grids of 161 and 241 points corrected for their ``h^2`` error),
     ``(r - x - lam s) / lam^2`` extrapolated by ``c + c1 lam + c2 lam^2`` is compared
     with ``correction`` (default :func:`raetut.optimal.rcae_score_correction`) at the
-    nodes where ``p >= 0.01 max p``. Measured: ``max |c - b|`` relative to ``max |b|``;
+    nodes where ``p >= 0.01 max p``. Measured: ``max |c - c_rCAE|`` relative to ``max |c_rCAE|``;
     expected 0, tolerance 1e-2. What the measurement neglects: the ``lam^3`` term of
     the quotient, whose relative size falls by half with each halving of ``lam``
     (measured: 0.17 at 5e-3, 0.016 at 3.1e-4), which the two fitted corrections leave
@@ -634,7 +634,7 @@ def check_rcae_2d_coefficient(measurement=None, correction=None):
     slope = power_law_slope(m.lams, first).slope
     return record(
         "2-D rCAE score error = lam (Delta s + (grad s)s) + O(lam^2)", error, 0.0, 1e-2,
-        f"relative to max|b| = {scale:.4g}; lam {m.lams[0]:g}..{m.lams[-1]:g}, grids "
+        f"relative to max|c_rCAE| = {scale:.4g}; lam {m.lams[0]:g}..{m.lams[-1]:g}, grids "
         f"{m.grids[0]} and {m.grids[1]} (h^2 error removed); slope of the first-order "
         f"error {slope:.3f}",
     )
