@@ -14,16 +14,25 @@ MATHJAX := vendor_static/mathjax/tex-mml-chtml.js
 # products of training several times slower when anything else is running.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
+# The same floating-point kernels on every x86 machine, so that re-executed notebooks
+# reproduce their committed outputs bit for bit (nbval): on a CPU with AVX-512, NumPy's
+# and OpenBLAS's AVX-512 paths round differently from the AVX2 paths, and training runs
+# (L-BFGS on a non-convex loss) amplify a last-bit difference into a different network.
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes),yes)
+export OPENBLAS_CORETYPE ?= Haswell
+endif
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=300
 
-.PHONY: book execute test lint unit nbval verify page vendor clean help
+.PHONY: book execute test lint unit nbval run verify page vendor clean help
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes the notebooks, cached)"
 	@echo "make execute only execute the chapters (one per core) into the build's cache"
 	@echo "make test    lint, unit and property tests, nbval, book build with -W, browser tests"
 	@echo "make unit    only the raetut tests"
-	@echo "make nbval   only the notebook validation"
+	@echo "make nbval   only the notebook validation (NB=notebooks/NN_name.ipynb for one)"
+	@echo "make run NB=notebooks/NN_name.ipynb    execute one chapter in place (commit it so)"
 	@echo "make verify  python -m raetut verify: every claim as a table"
 	@echo "make page NB=notebooks/NN_name.ipynb   render one chapter into _build/page"
 	@echo "make clean   remove _build"
@@ -65,7 +74,11 @@ unit: $(STAMP)
 	$(PY) -m pytest tests -m "not book and not browser"
 
 nbval: $(STAMP)
-	$(PY) -m pytest $(NBVAL) notebooks
+	$(PY) -m pytest $(NBVAL) $(if $(NB),$(NB),notebooks)
+
+run: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make run NB=notebooks/NN_name.ipynb"; exit 2; }
+	$(VENV)/bin/jupyter execute --inplace --timeout=600 $(NB)
 
 test: $(STAMP) $(MATHJAX) lint execute
 	$(PY) -m pytest tests notebooks $(NBVAL)
