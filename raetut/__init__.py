@@ -76,6 +76,9 @@ _EXPORTS = {
     "dae_optimum_jacobian": "optimal",
     "LangevinResolventEstimate": "optimal",
     "rcae_optimum_langevin": "optimal",
+    "dae_posterior_covariance": "optimal",
+    "dae_posterior_variance_1d": "optimal",
+    "dae_jacobian_correction": "optimal",
     # models
     "Autoencoder": "models",
     "jacobian_trace": "models",

@@ -26,7 +26,9 @@
 
 import dataclasses
 
+import autograd.numpy as anp
 import numpy as np
+from autograd import grad, hessian
 from scipy import linalg, sparse
 from scipy.sparse import linalg as sparse_linalg
 
@@ -56,6 +58,9 @@ __all__ = [
     "dae_optimum_jacobian",
     "LangevinResolventEstimate",
     "rcae_optimum_langevin",
+    "dae_posterior_covariance",
+    "dae_posterior_variance_1d",
+    "dae_jacobian_correction",
 ]
 
 # Largest change of log p allowed across half a grid cell (exp(600) is still finite).
@@ -602,3 +607,136 @@ def rcae_optimum_langevin(score, X, lam, rng, n_paths=2000, n_steps=64):
         X, lam, n_paths, n_steps, position, position_se, position_step, position_step_se,
         score_form, score_form_se, score_form_step, score_form_step_se,
     )
+
+
+def dae_posterior_covariance(density, sigma):
+    """The posterior covariance ``Cov[x | x + eps = x~]`` of a Gaussian mixture, exactly.
+
+    Computed from the posterior itself, not from ``log p_sigma``: given ``x~`` the clean
+    point is a mixture of the component posteriors, component ``k`` with probability
+    ``pi_k(x~) ~ w_k N(x~; mu_k, Sigma_k + sigma^2 I)``, mean
+    ``m_k = mu_k + Sigma_k (Sigma_k + sigma^2 I)^{-1} (x~ - mu_k)`` and covariance
+    ``C_k = sigma^2 Sigma_k (Sigma_k + sigma^2 I)^{-1}``; by the law of total covariance
+    ``Cov[x | x~] = sum_k pi_k C_k + sum_k pi_k (m_k - m)(m_k - m)^T`` with
+    ``m = sum_k pi_k m_k``. By second-order Tweedie this is ``sigma^2`` times the
+    Jacobian of the optimal DAE, ``sigma^2 (I + sigma^2 grad^2 log p_sigma)``.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+        The data density ``p``.
+    sigma : float
+        Corruption standard deviation, > 0.
+
+    Returns
+    -------
+    callable
+        ``C(X) -> (n, d, d)`` for ``X`` of shape (n, d): symmetric positive semi-definite.
+    """
+    check_mixture(density)
+    sigma = scale_parameter(sigma, "sigma")
+    active = density.weights > 0
+    log_w = np.log(density.weights[active])
+    mu, cov = density.means[active], density.covariances[active]
+    noisy = cov + sigma**2 * np.eye(density.dim)  # covariance of x~ within component k
+    chol = np.linalg.cholesky(noisy)
+    log_det = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+    gain = np.swapaxes(np.linalg.solve(noisy, cov), 1, 2)  # Sigma_k (Sigma_k + sigma^2 I)^{-1}
+    within = sigma**2 * gain
+    within = 0.5 * (within + np.swapaxes(within, 1, 2))  # C_k, symmetric up to rounding
+
+    def covariance(X):
+        X = as_points(X, dim=density.dim)
+        diff = X[:, None, :] - mu[None, :, :]                         # (n, K, d)
+        z = np.linalg.solve(chol[None], diff[..., None])[..., 0]       # L_k^{-1} (x~ - mu_k)
+        log_pi = log_w - 0.5 * log_det - 0.5 * np.sum(z**2, axis=2)
+        log_pi -= np.max(log_pi, axis=1, keepdims=True)
+        pi = np.exp(log_pi)
+        pi /= np.sum(pi, axis=1, keepdims=True)
+        means = mu[None] + np.einsum("kij,nkj->nki", gain, diff)        # m_k(x~)
+        spread = means - np.einsum("nk,nki->ni", pi, means)[:, None, :]
+        return (np.einsum("nk,kij->nij", pi, within)
+                + np.einsum("nk,nki,nkj->nij", pi, spread, spread))
+
+    covariance.__doc__ = f"Cov[x | x~] for sigma={sigma:g}: (n, d) -> (n, d, d)."
+    return covariance
+
+
+def dae_posterior_variance_1d(log_p, grid, sigma, chunk=1024):
+    """The posterior variance ``Var[x | x + eps = x~]`` of any 1-D density, by quadrature.
+
+    The companion of :func:`dae_optimum_1d` (same weights, same caveats): with
+    ``w_ij`` proportional to ``exp(-(x_i - x_j)^2 / (2 sigma^2)) p_j`` times trapezoid
+    weights and normalised over ``j``, the variance at ``x_i`` is
+    ``sum_j w_ij (x_j - x_i)^2 - (sum_j w_ij (x_j - x_i))^2``, the moments taken about
+    ``x_i`` to avoid cancellation. By second-order Tweedie, divided by ``sigma^2`` it is
+    the slope of the optimal DAE.
+
+    Parameters
+    ----------
+    log_p : callable
+        ``log_p(x) -> (m,)`` for ``x`` of shape (m,); may be unnormalised.
+    grid : array_like, shape (m,)
+        Strictly increasing grid, at least 3 points.
+    sigma : float
+        Corruption standard deviation, > 0.
+    chunk : int
+        Rows evaluated at a time.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        The posterior variance at the grid points.
+    """
+    check_callable(log_p, "log_p")
+    x = increasing_grid(grid, "grid")
+    sigma = scale_parameter(sigma, "sigma")
+    chunk = positive_int(chunk, "chunk")
+    log_mass = _log_density_on(log_p, x) + np.log(trapezoid_weights(x))
+    out = np.empty_like(x)
+    for start in range(0, x.size, chunk):
+        offset = x[None, :] - x[start : start + chunk, None]          # x_j - x_i
+        log_w = log_mass - 0.5 * offset**2 / sigma**2
+        log_w -= np.max(log_w, axis=1, keepdims=True)
+        w = np.exp(log_w)
+        w /= np.sum(w, axis=1, keepdims=True)
+        first = np.sum(w * offset, axis=1)
+        out[start : start + chunk] = np.sum(w * offset**2, axis=1) - first**2
+    return out
+
+
+def dae_jacobian_correction(density, X):
+    """The ``sigma^2`` coefficient of the optimal DAE's Jacobian: ``grad^2 (dlog p_t / dt)``.
+
+    Smoothing is the heat flow, ``d log p_t / dt = (Delta log p_t + |grad log p_t|^2) / 2``
+    with ``t = sigma^2``, so
+
+    ``grad^2 log p_sigma = grad^2 log p + sigma^2 grad^2 [(Delta log p + |grad log p|^2) / 2]
+    + O(sigma^4)``,
+
+    and the coefficient is also the Jacobian of ``c_DAE = Delta s / 2 + (grad s) s``.
+    Computed by automatic differentiation (fourth derivatives of ``log p``), one point
+    at a time, independently of the closed forms of the mixture.
+
+    Parameters
+    ----------
+    density : GaussianMixture
+    X : ndarray, shape (n, d)
+
+    Returns
+    -------
+    ndarray, shape (n, d, d)
+        Symmetric; ``(J_{r*_sigma} - I) / sigma^2 - grad^2 log p = sigma^2 * this + O(sigma^4)``.
+    """
+    check_mixture(density)
+    X = as_points(X, dim=density.dim)
+
+    def log_p(x):
+        return density.log_prob(anp.reshape(x, (1, -1)))[0]
+
+    def heat_term(x):
+        return 0.5 * (anp.trace(hessian(log_p)(x)) + anp.sum(grad(log_p)(x) ** 2))
+
+    second = hessian(heat_term)
+    out = np.stack([second(x) for x in X])
+    return 0.5 * (out + np.swapaxes(out, 1, 2))

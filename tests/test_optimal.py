@@ -397,3 +397,91 @@ def test_rcae_optimum_langevin_rejects_bad_input(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         rt.rcae_optimum_langevin(**args)
+
+
+# -- second-order Tweedie: the Jacobian of the optimal DAE is a posterior covariance -------
+
+
+def test_dae_posterior_covariance_by_gauss_hermite(mixture_2d):
+    # Cov[x | x~] by tensor-product Gauss-Hermite, as for the posterior mean above.
+    z, w = np.polynomial.hermite.hermgauss(80)
+    Z = np.stack(np.meshgrid(z, z, indexing="ij"), axis=-1).reshape(-1, 2)
+    W = np.outer(w, w).ravel()
+    X_tilde = np.array([[0.0, 0.0], [1.0, 1.0], [-2.0, 1.0], [0.3, 0.5]])
+    for sigma in (0.3, 0.6, 1.0):
+        expected = []
+        for x_tilde in X_tilde:
+            P = x_tilde + np.sqrt(2) * sigma * Z
+            q = W * mixture_2d.prob(P)
+            q /= q.sum()
+            centred = P - q @ P
+            expected.append(np.einsum("n,ni,nj->ij", q, centred, centred))
+        actual = rt.dae_posterior_covariance(mixture_2d, sigma)(X_tilde)
+        np.testing.assert_allclose(actual, np.array(expected), atol=1e-12)
+
+
+def test_second_order_tweedie_in_2d(mixture_2d):
+    X = np.array([[-1.0, 0.0], [0.25, 0.5], [1.5, 1.0], [3.0, -1.0]])
+    for sigma in (0.1, 0.5, 2.0):
+        cov = rt.dae_posterior_covariance(mixture_2d, sigma)(X)
+        np.testing.assert_allclose(cov, np.swapaxes(cov, 1, 2), atol=0)
+        assert np.min(np.linalg.eigvalsh(cov)) > 0
+        np.testing.assert_allclose(cov / sigma**2, rt.dae_optimum_jacobian(mixture_2d, sigma)(X),
+                                   atol=1e-12)
+        fd = rt.finite_difference_jacobian(rt.dae_optimum(mixture_2d, sigma), X, step=1e-5)
+        np.testing.assert_allclose(cov / sigma**2, fd, atol=1e-8)
+
+
+def test_posterior_variance_1d_quadrature_matches_the_mixture(mixture_1d):
+    grid = np.linspace(-7.0, 7.0, 2801)
+    inner = np.abs(grid) <= 4
+    for sigma in (0.1, 0.4, 1.0):
+        quad = rt.dae_posterior_variance_1d(_log_p_1d(mixture_1d), grid, sigma)
+        exact = rt.dae_posterior_covariance(mixture_1d, sigma)(grid[inner, None])[:, 0, 0]
+        np.testing.assert_allclose(quad[inner], exact, atol=1e-12)
+        assert np.all(quad >= 0)
+
+
+def test_posterior_variance_1d_of_a_gaussian():
+    # N(0, v): posterior variance v sigma^2 / (v + sigma^2) everywhere (away from the ends).
+    v, sigma = 0.5, 0.3
+    grid = np.linspace(-8.0, 8.0, 3201)
+    quad = rt.dae_posterior_variance_1d(lambda x: -0.5 * x**2 / v, grid, sigma)
+    np.testing.assert_allclose(quad[np.abs(grid) <= 5], v * sigma**2 / (v + sigma**2), rtol=1e-12)
+
+
+def test_dae_jacobian_correction_is_the_jacobian_of_c_dae(mixture_1d, mixture_2d):
+    for density, X in ((mixture_1d, np.array([[-2.0], [-0.7], [0.5], [1.6]])),
+                       (mixture_2d, np.array([[-1.0, 0.0], [0.25, 0.5], [1.5, 1.0]]))):
+        K = rt.dae_jacobian_correction(density, X)
+        fd = rt.finite_difference_jacobian(lambda Z, p=density: rt.dae_score_correction(p, Z),
+                                           X, step=1e-5)
+        np.testing.assert_allclose(K, fd, atol=1e-6 * np.max(np.abs(K)))
+
+
+def test_dae_jacobian_correction_of_a_gaussian():
+    # log p quadratic: the heat term is |P (x - mu)|^2 / 2 + const, its Hessian P^2.
+    cov = np.array([[0.6, 0.2], [0.2, 0.4]])
+    gaussian = rt.GaussianMixture([1.0], [[0.3, -0.1]], [cov])
+    P = np.linalg.inv(cov)
+    K = rt.dae_jacobian_correction(gaussian, np.array([[0.0, 0.0], [1.0, 2.0]]))
+    np.testing.assert_allclose(K, np.broadcast_to(P @ P, (2, 2, 2)), rtol=1e-12)
+
+
+def test_second_order_tweedie_rejects_bad_input(mixture_1d, paper_density):
+    with pytest.raises(TypeError, match="density must be a GaussianMixture"):
+        rt.dae_posterior_covariance(paper_density, 0.1)
+    with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
+        rt.dae_posterior_covariance(mixture_1d, 0.0)
+    with pytest.raises(ValueError, match="X must have 1 column"):
+        rt.dae_posterior_covariance(mixture_1d, 0.1)(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="sigma must be a finite number > 0"):
+        rt.dae_posterior_variance_1d(_gauss, np.linspace(-1, 1, 11), -0.1)
+    with pytest.raises(ValueError, match="grid must be strictly increasing"):
+        rt.dae_posterior_variance_1d(_gauss, np.linspace(1, -1, 11), 0.1)
+    with pytest.raises(TypeError, match="log_p must be callable"):
+        rt.dae_posterior_variance_1d(3, np.linspace(-1, 1, 11), 0.1)
+    with pytest.raises(TypeError, match="density must be a GaussianMixture"):
+        rt.dae_jacobian_correction(paper_density, np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="X contains NaN"):
+        rt.dae_jacobian_correction(mixture_1d, np.array([[np.nan]]))
