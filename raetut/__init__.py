@@ -19,6 +19,7 @@ Modules, a one-way stack (each imports only modules above it):
 - ``sampling``: log-ratios, Metropolis-Hastings, MALA, Langevin, annealed Langevin
 - ``diagnostics``: orders and coefficients, distances, ESS, mode fractions, score errors
 - ``checks``: the record, the registry and one module per chapter
+- ``exercises``: checkers for the computational exercises (``exercises.check(key, f)``)
 - ``plotting``, ``widgets``: the book's figure style and interactive figures
 """
 
@@ -36,6 +37,7 @@ _MODULES = (
     "sampling",
     "diagnostics",
     "checks",
+    "exercises",
     "plotting",
     "widgets",
 )
