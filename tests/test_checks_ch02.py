@@ -118,3 +118,134 @@ def test_score_errors_measure_the_chapters_figure():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# -- second-order Tweedie ---------------------------------------------------------------
+
+MIXTURE_2D = ch02.chapter_mixture_2d()
+
+
+def _unsmoothed_hessian(density, sigma):
+    """I + sigma^2 grad^2 log p: the Hessian of p, not of p_sigma."""
+    return lambda X: np.eye(density.dim) + sigma**2 * density.hessian_log_prob(X)
+
+
+def _covariance_over_sigma(density, sigma):
+    """Cov / sigma in place of Cov / sigma^2 (the wrong power)."""
+    return lambda X: sigma * rt.dae_posterior_covariance(density, sigma)(X)
+
+
+def _antisymmetrised(density, sigma):
+    """The covariance with the sign of its lower off-diagonal entry flipped."""
+    def covariance(X):
+        C = rt.dae_posterior_covariance(density, sigma)(X).copy()
+        C[:, 1, 0] *= -1.0
+        return C
+    return covariance
+
+
+def _transposed_gain(density, sigma):
+    """The spread term written (m_k - m)(x~ - mu_k)^T instead of (m_k - m)(m_k - m)^T."""
+    def covariance(X):
+        pi = density.smoothed(sigma).component_responsibilities(X)
+        eye = np.eye(density.dim)
+        out = np.zeros((len(X), density.dim, density.dim))
+        means = []
+        for k in range(density.n_components):
+            S = density.covariances[k]
+            gain = S @ np.linalg.inv(S + sigma**2 * eye)
+            means.append(density.means[k] + (X - density.means[k]) @ gain.T)
+            out += pi[:, k, None, None] * sigma**2 * gain
+        means = np.stack(means, axis=1)
+        m = np.einsum("nk,nki->ni", pi, means)
+        for k in range(density.n_components):
+            out += pi[:, k, None, None] * np.einsum(
+                "ni,nj->nij", means[:, k] - m, X - density.means[k])
+        return out
+    return covariance
+
+
+def _wrong_sigma(density, sigma):
+    """The optimal DAE of a noise level 10 % too large, differentiated numerically."""
+    return rt.dae_optimum(density, 1.1 * sigma)
+
+
+def _rcae_jacobian_coefficient(density, X):
+    """The Jacobian of c_rCAE = Delta s + (grad s) s: grad^2 (Delta log p + |grad log p|^2 / 2)."""
+    return rt.finite_difference_jacobian(lambda Z: rt.rcae_score_correction(density, Z), X,
+                                         step=1e-5)
+
+
+def _smoothed_twice_jacobian(density, sigma):
+    """I + sigma^2 grad^2 log p_{sqrt 2 sigma}: the right order, twice the coefficient."""
+    smooth = density.smoothed(np.sqrt(2) * sigma)
+    return lambda X: np.eye(density.dim) + sigma**2 * smooth.hessian_log_prob(X)
+
+
+def _covariance(**kwargs):
+    return ch02.check_dae_jacobian_covariance(ch02.measure_jacobian_covariance(**kwargs))
+
+
+def _coefficient(**kwargs):
+    return ch02.check_dae_jacobian_coefficient(ch02.measure_dae_jacobian_coefficient(**kwargs))
+
+
+NEGATIVE_CONTROLS.update({
+    "check_dae_jacobian_covariance": [
+        lambda: _covariance(hessian=_unsmoothed_hessian),
+        lambda: _covariance(density=MIXTURE_2D, hessian=_unsmoothed_hessian),
+        lambda: _covariance(covariance=_covariance_over_sigma),
+        lambda: _covariance(density=MIXTURE_2D, covariance=_antisymmetrised),
+        lambda: _covariance(density=MIXTURE_2D, covariance=_transposed_gain),
+        lambda: _covariance(optimum=_wrong_sigma),
+        lambda: _covariance(density=MIXTURE_2D, optimum=_wrong_sigma),
+    ],
+    "check_dae_jacobian_coefficient": [
+        # the Hessian of Delta log p + |grad log p|^2, without the factor 1/2
+        lambda: _coefficient(coefficient=lambda d, X: 2.0 * rt.dae_jacobian_correction(d, X)),
+        lambda: _coefficient(coefficient=_rcae_jacobian_coefficient),
+        # the Jacobian of x + sigma^2 s_{sqrt 2 sigma}, smoothed twice as much: twice K
+        lambda: _coefficient(jacobian=_smoothed_twice_jacobian),
+    ],
+})
+
+
+def test_second_order_tweedie_sides_are_computed_separately():
+    m = ch02.measure_jacobian_covariance(MIXTURE_2D, sigmas=(0.3,))
+    assert m.quadrature is None and m.covariance.shape == (1, 7, 2, 2)
+    assert np.max(np.abs(m.covariance[..., 0, 1])) > 0.05     # off-diagonal entries matter
+    m1 = ch02.measure_jacobian_covariance()
+    assert m1.quadrature.shape == (2, 6)
+    # between the modes the slope of r* exceeds 1: the posterior is wider than the noise
+    assert np.max(m1.covariance) > 1.2
+
+
+def test_jacobian_controls_fail_by_the_expected_amount():
+    assert ch02.check_dae_jacobian_coefficient(ch02.measure_dae_jacobian_coefficient(
+        coefficient=lambda d, X: 2.0 * rt.dae_jacobian_correction(d, X))).measured == \
+        pytest.approx(0.5, abs=0.01)
+    wrong = ch02.check_dae_jacobian_covariance(
+        ch02.measure_jacobian_covariance(MIXTURE_2D, covariance=_antisymmetrised))
+    assert wrong.measured == pytest.approx(0.48, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: ch02.measure_jacobian_covariance(density="p"), TypeError, "density"),
+        (lambda: ch02.measure_jacobian_covariance(sigmas=(0.1, 0.0)), ValueError, "sigmas"),
+        (lambda: ch02.measure_jacobian_covariance(X=np.zeros((2, 2))), ValueError, "X"),
+        (lambda: ch02.measure_jacobian_covariance(covariance=1), TypeError, "covariance"),
+        (lambda: ch02.measure_jacobian_covariance(
+            covariance=lambda d, s: (lambda X: X)), ValueError, "covariance"),
+        (lambda: ch02.check_dae_jacobian_covariance(measurement=[1]), TypeError, "measurement"),
+        (lambda: ch02.measure_dae_jacobian_coefficient(DENSITY), ValueError, "X"),
+        (lambda: ch02.measure_dae_jacobian_coefficient(sigmas=[0.1, 0.2]), ValueError, "sigmas"),
+        (lambda: ch02.measure_dae_jacobian_coefficient(coefficient="K"), TypeError,
+         "coefficient"),
+        (lambda: ch02.check_dae_jacobian_coefficient(measurement=1), TypeError, "measurement"),
+    ],
+)
+def test_second_order_tweedie_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

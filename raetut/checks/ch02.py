@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 from scipy.special import logsumexp
 
-from .. import criteria, diagnostics, optimal
+from .. import criteria, diagnostics, fields, optimal
 from .._grid import trapezoid_weights
 from .._validation import (
     as_points,
@@ -15,7 +15,7 @@ from .._validation import (
     positive_int,
     positive_scalar,
 )
-from ..densities import GaussianMixture
+from ..densities import GaussianMixture, check_mixture
 from . import record, register
 from ._common import (
     SLOPE_TOLERANCE,
@@ -36,6 +36,14 @@ __all__ = [
     "GaussianOptima",
     "measure_gaussian_optima",
     "check_gaussian_closed_form",
+    "chapter_mixture_2d",
+    "tweedie2_points_2d",
+    "JacobianCovariance",
+    "measure_jacobian_covariance",
+    "check_dae_jacobian_covariance",
+    "JacobianCoefficient",
+    "measure_dae_jacobian_coefficient",
+    "check_dae_jacobian_coefficient",
 ]
 
 
@@ -384,4 +392,318 @@ def check_gaussian_closed_form(measurement=None):
         0.0, 1e-10,
         f"vs Tweedie {tweedie:.2g}, vs quadrature {quadrature:.2g}; d = {m.X.shape[1]}, "
         f"sigma = {m.sigma:g}, {len(m.X)} points",
+    )
+
+
+# ------------------------------------------------------------ second-order Tweedie
+
+# Points of the chapter's 1-D mixture: the three means, two points between the modes
+# (near the antimodes) and one in the right tail where there is still data.
+TWEEDIE2_POINTS_1D = (-2.0, -0.8, 0.4, 1.5, 2.5, 3.2)
+TWEEDIE2_SIGMAS = (0.1, 0.5)
+FD_STEP = 2e-3            # finite differences with steps 2e-3 and 1e-3, Richardson-combined
+
+
+def chapter_mixture_2d():
+    """The chapter's 2-D density (met again in chapter 4): three correlated Gaussians."""
+    return GaussianMixture(
+        [0.45, 0.35, 0.2],
+        [[-1.2, -0.5], [1.2, -0.4], [0.0, 1.3]],
+        [[[0.5, 0.15], [0.15, 0.35]], [[0.4, -0.08], [-0.08, 0.45]],
+         [[0.45, 0.0], [0.0, 0.25]]],
+    )
+
+
+def tweedie2_points_2d():
+    """Points of the 2-D mixture: the three means, the midpoints between them, the mean."""
+    mu = chapter_mixture_2d().means
+    mid = [(mu[i] + mu[j]) / 2 for i, j in ((0, 1), (0, 2), (1, 2))]
+    return np.vstack([mu, mid, chapter_mixture_2d().overall_mean])
+
+
+@dataclasses.dataclass(frozen=True)
+class JacobianCovariance:
+    """Three (in 1-D four) computations of the optimal DAE's Jacobian at the points ``X``.
+
+    Arrays have shape (k, n, d, d) for the ``k`` noise levels and ``n`` points.
+    ``covariance`` is ``Cov[x | x~] / sigma^2`` from the posterior's components
+    (:func:`raetut.optimal.dae_posterior_covariance`); ``hessian_form`` is
+    ``I + sigma^2 grad^2 log p_sigma`` from the smoothed mixture's Hessian
+    (:func:`raetut.optimal.dae_optimum_jacobian`); ``fd_jacobian`` is a finite-difference
+    Jacobian of :func:`raetut.optimal.dae_optimum`; ``quadrature`` (1-D only, else
+    ``None``; shape (k, n)) is ``Var[x | x~] / sigma^2`` by quadrature of the posterior
+    (:func:`raetut.optimal.dae_posterior_variance_1d`), which uses only ``log p``.
+    """
+
+    X: np.ndarray
+    sigmas: np.ndarray
+    covariance: np.ndarray
+    hessian_form: np.ndarray
+    fd_jacobian: np.ndarray
+    quadrature: np.ndarray | None
+
+
+def _richardson_jacobian(r, X, step):
+    # Central differences (error c h^2 + O(h^4)) at h and h/2, combined to cancel c h^2.
+    coarse = fields.finite_difference_jacobian(r, X, step=step)
+    fine = fields.finite_difference_jacobian(r, X, step=step / 2)
+    return (4.0 * fine - coarse) / 3.0
+
+
+def _quadrature_variance(density, x_tilde, sigma):
+    # A uniform grid centred on x~, 50 nodes per sigma over x~ +- 12 sigma: it holds the
+    # posterior (the likelihood factor is below e^-72 beyond) and resolves it.
+    grid = x_tilde + sigma * np.linspace(-12.0, 12.0, 1201)
+    variance = optimal.dae_posterior_variance_1d(
+        lambda t: density.log_prob(t[:, None]), grid, sigma)
+    return variance[600]
+
+
+def measure_jacobian_covariance(density=None, sigmas=TWEEDIE2_SIGMAS, X=None, covariance=None,
+                                hessian=None, optimum=None, step=FD_STEP):
+    """The optimal DAE's Jacobian by the posterior covariance, the Hessian and differences.
+
+    Parameters
+    ----------
+    density : GaussianMixture, optional
+        Default :func:`chapter_density` (1-D); for the 2-D check
+        :func:`chapter_mixture_2d`.
+    sigmas : sequence of float
+        Noise levels, > 0.
+    X : array_like, shape (n, d), optional
+        Default :data:`TWEEDIE2_POINTS_1D` in 1-D, :func:`tweedie2_points_2d` in 2-D.
+    covariance : callable, optional
+        ``covariance(density, sigma) -> C``, ``C(X) -> (n, d, d)`` the posterior
+        covariance; default :func:`raetut.optimal.dae_posterior_covariance`.
+    hessian : callable, optional
+        ``hessian(density, sigma) -> J``, ``J(X) -> (n, d, d)``; default
+        :func:`raetut.optimal.dae_optimum_jacobian` (``I + sigma^2 grad^2 log p_sigma``).
+    optimum : callable, optional
+        ``optimum(density, sigma) -> r``, differentiated numerically; default
+        :func:`raetut.optimal.dae_optimum`.
+    step : float
+        The larger finite-difference step, > 0.
+
+    Returns
+    -------
+    JacobianCovariance
+    """
+    density = check_mixture(chapter_density() if density is None else density)
+    sigmas = np.array([positive_scalar(s, "sigmas") for s in np.atleast_1d(sigmas)])
+    covariance = check_callable(
+        optimal.dae_posterior_covariance if covariance is None else covariance, "covariance")
+    hessian = check_callable(optimal.dae_optimum_jacobian if hessian is None else hessian,
+                             "hessian")
+    optimum = check_callable(optimal.dae_optimum if optimum is None else optimum, "optimum")
+    step = positive_scalar(step, "step")
+    d = density.dim
+    if X is None:
+        if d not in (1, 2):
+            raise ValueError(f"X must be given for a density of dimension {d}")
+        X = np.array(TWEEDIE2_POINTS_1D)[:, None] if d == 1 else tweedie2_points_2d()
+    X = as_points(X, dim=d)
+    shape = (len(X), d, d)
+    cov, hess, fd, quad = [], [], [], []
+    for sigma in sigmas:
+        cov.append(call_checked(covariance(density, sigma), X, "covariance", shape=shape)
+                   / sigma**2)
+        hess.append(call_checked(hessian(density, sigma), X, "hessian", shape=shape))
+        fd.append(_richardson_jacobian(optimum(density, sigma), X, step))
+        if d == 1:
+            quad.append([_quadrature_variance(density, x, sigma) / sigma**2 for x in X[:, 0]])
+    return JacobianCovariance(X, sigmas, np.array(cov), np.array(hess), np.array(fd),
+                              np.array(quad) if d == 1 else None)
+
+
+def _jacobian_covariances(measurement):
+    if measurement is None:
+        return (measure_jacobian_covariance(),
+                measure_jacobian_covariance(chapter_mixture_2d()))
+    items = (measurement,) if isinstance(measurement, JacobianCovariance) else tuple(measurement)
+    for m in items:
+        if not isinstance(m, JacobianCovariance):
+            raise TypeError(
+                f"measurement must be a JacobianCovariance or a sequence of them; got "
+                f"{type(m).__name__}")
+    return items
+
+
+@register(chapter=2, kind="identity")
+def check_dae_jacobian_covariance(measurement=None):
+    """``J_{r*_sigma} = Cov[x | x~] / sigma^2 = I + sigma^2 grad^2 log p_sigma``, symmetric PSD.
+
+    The claim of prop-dae-jacobian-covariance (second-order Tweedie, beyond the paper).
+
+    The left side, ``Cov[x | x~] / sigma^2``, is computed from the posterior (component
+    responsibilities, component posterior means and covariances, the law of total
+    covariance) and compared entry by entry, off-diagonal entries included, with:
+    (a) ``I + sigma^2 grad^2 log p_sigma`` from the smoothed mixture's Hessian, a
+    different formula sharing only the mixture's parameters (independent);
+    (b) a finite-difference Jacobian of the optimal DAE ``x + sigma^2 s_sigma``
+    (independent of the covariance; it shares the smoothed mixture with (a) but
+    differentiates its score numerically); (c) in 1-D, the posterior variance by
+    quadrature on a grid around each point, which uses only ``log p`` (independent of
+    every mixture formula). Also measured: how far the smallest eigenvalue of (a) falls
+    below 0. Default: the chapter's 1-D mixture at the means, between the modes and in
+    the tail, and the 2-D mixture at its means and the midpoints between them, for
+    ``sigma`` = 0.1 and 0.5.
+
+    Measured: the largest of these discrepancies (the Jacobian's entries are of order
+    1); expected 0, tolerance 1e-8. (a) and (c) agree to rounding (about 1e-15; the
+    trapezoid rule on 50 nodes per posterior width errs far below that); (b), with
+    steps 2e-3 and 1e-3 combined to cancel the ``h^2`` term, leaves ``h^4 |r^(5)|``
+    (below 1e-12 here) and rounding ``eps |r| / h`` (about 1e-12).
+
+    Parameters
+    ----------
+    measurement : JacobianCovariance or sequence of them, optional
+        Default: :func:`measure_jacobian_covariance` on the 1-D and on the 2-D mixture.
+
+    Returns
+    -------
+    CheckResult
+    """
+    items = _jacobian_covariances(measurement)
+    gaps = {"vs Hessian": 0.0, "vs finite differences": 0.0, "vs quadrature": 0.0,
+            "eigenvalue below 0": 0.0}
+    off_diagonal = 0.0
+    for m in items:
+        gaps["vs Hessian"] = max(gaps["vs Hessian"],
+                                 float(np.max(np.abs(m.covariance - m.hessian_form))))
+        gaps["vs finite differences"] = max(gaps["vs finite differences"],
+                                            float(np.max(np.abs(m.covariance - m.fd_jacobian))))
+        if m.quadrature is not None:
+            gaps["vs quadrature"] = max(gaps["vs quadrature"], float(
+                np.max(np.abs(m.covariance[..., 0, 0] - m.quadrature))))
+        symmetric = 0.5 * (m.hessian_form + np.swapaxes(m.hessian_form, -1, -2))
+        gaps["eigenvalue below 0"] = max(gaps["eigenvalue below 0"],
+                                         float(-np.min(np.linalg.eigvalsh(symmetric))))
+        if m.X.shape[1] > 1:
+            off_diagonal = max(off_diagonal, float(np.max(np.abs(m.covariance[..., 0, 1]))))
+
+    dims = sorted({m.X.shape[1] for m in items})
+    return record(
+        "J_r* = Cov[x|x~]/sigma^2 = I + sigma^2 Hess log p_sigma (PSD)", max(gaps.values()),
+        0.0, 1e-8,
+        "; ".join(f"{k} {v:.2g}" for k, v in gaps.items())
+        + f"; d in {dims}, max |J_12| = {off_diagonal:.3g}",
+    )
+
+
+# The Jacobian's sigma^2 coefficient is measured at the noise levels of the score's.
+@dataclasses.dataclass(frozen=True)
+class JacobianCoefficient:
+    """The Hessian error ``(J_{r*_sigma} - I) / sigma^2 - grad^2 log p`` at the points ``X``.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, d)
+    sigmas : ndarray, shape (k,)
+    errors : ndarray, shape (k, n, d, d)
+    predicted : ndarray, shape (n, d, d)
+        The predicted ``sigma^2`` coefficient, the Hessian of the heat-flow term
+        ``(Delta log p + |grad log p|^2) / 2``.
+    extrapolated : ndarray, shape (n, d, d)
+        ``errors / sigma^2`` extrapolated to ``sigma = 0`` (fit of ``K + k1 sigma^2 +
+        k2 sigma^4`` per entry).
+    """
+
+    X: np.ndarray
+    sigmas: np.ndarray
+    errors: np.ndarray
+    predicted: np.ndarray
+    extrapolated: np.ndarray
+
+    @property
+    def fit(self):
+        """Power law fitted to ``max |errors|`` over the points and entries."""
+        return power_law_slope(self.sigmas, np.max(np.abs(self.errors), axis=(1, 2, 3)))
+
+
+def measure_dae_jacobian_coefficient(density=None, X=None, sigmas=None, jacobian=None,
+                                     coefficient=None):
+    """The optimal DAE's Jacobian against ``I + sigma^2 grad^2 log p`` for several sigma.
+
+    Parameters
+    ----------
+    density : GaussianMixture, optional
+        Default :func:`chapter_mixture_2d`.
+    X : array_like, shape (n, d), optional
+        Default :func:`tweedie2_points_2d`.
+    sigmas : array_like, optional
+        At least 3 noise levels; default the chapter's, 9 from 0.01 to 0.16.
+    jacobian : callable, optional
+        ``jacobian(density, sigma) -> J``, ``J(X) -> (n, d, d)``; default
+        :func:`raetut.optimal.dae_optimum_jacobian`.
+    coefficient : callable, optional
+        ``coefficient(density, X) -> (n, d, d)``, the predicted ``sigma^2`` coefficient;
+        default :func:`raetut.optimal.dae_jacobian_correction`.
+
+    Returns
+    -------
+    JacobianCoefficient
+    """
+    density = check_mixture(chapter_mixture_2d() if density is None else density)
+    X = tweedie2_points_2d() if X is None and density.dim == 2 else X
+    if X is None:
+        raise ValueError(f"X must be given for a density of dimension {density.dim}")
+    X = as_points(X, dim=density.dim)
+    sigmas = noise_levels_arg(sigmas, SIGMAS, "sigmas")
+    jacobian = check_callable(optimal.dae_optimum_jacobian if jacobian is None else jacobian,
+                              "jacobian")
+    coefficient = check_callable(
+        optimal.dae_jacobian_correction if coefficient is None else coefficient, "coefficient")
+    d = density.dim
+    shape = (len(X), d, d)
+    hess = density.hessian_log_prob(X)
+    errors = np.stack([
+        (call_checked(jacobian(density, sg), X, "jacobian", shape=shape) - np.eye(d)) / sg**2
+        - hess for sg in sigmas
+    ])
+    predicted = call_checked(lambda Z: coefficient(density, Z), X, "coefficient", shape=shape)
+    extrapolated = diagnostics.fit_leading_coefficient(
+        sigmas, errors.reshape(len(sigmas), -1), 2, n_corrections=2, step=2).reshape(shape)
+    return JacobianCoefficient(X, sigmas, errors, predicted, extrapolated)
+
+
+@register(chapter=2, kind="numerical")
+def check_dae_jacobian_coefficient(measurement=None):
+    """``(J_{r*_sigma} - I) / sigma^2 - grad^2 log p = sigma^2 K + O(sigma^4)``, K of the heat flow.
+
+    The Hessian claim for the optimal DAE, with its coefficient (beyond the paper):
+    ``K = grad^2 [(Delta log p + |grad log p|^2) / 2] = grad c_DAE``, computed by
+    automatic differentiation of ``log p`` (fourth derivatives), independently of the
+    smoothed mixture that gives ``J``.
+
+    At each point and entry (off-diagonal included) of the 2-D mixture, at its means and
+    the midpoints between them, the quotient ``error / sigma^2`` is extrapolated to
+    ``sigma -> 0`` by a least-squares fit of ``K + k1 sigma^2 + k2 sigma^4`` over the
+    chapter's noise levels (0.01 to 0.16). Measured: the largest error of the
+    extrapolated ``K``, relative to ``max |K|``; expected 0, tolerance 1e-3. The fit
+    leaves the ``sigma^8`` term of the expansion, of relative size about
+    ``(sigma_max / l)^6 = 1.1e-3`` with ``l = 0.5`` the smallest component width (an upper
+    estimate, as for :func:`check_dae_second_order_coefficient`); rounding in
+    ``(J - I) / sigma^4`` is ``1e-16 / sigma_min^4 = 1e-8``. Twice ``K`` (the Hessian of
+    ``Delta log p + |grad log p|^2``) is off by 50 %; the Jacobian of ``c_rCAE`` and the
+    Jacobian of a field smoothed twice as much fail as well.
+
+    Parameters
+    ----------
+    measurement : JacobianCoefficient, optional
+        Default :func:`measure_dae_jacobian_coefficient` (the 2-D mixture).
+
+    Returns
+    -------
+    CheckResult
+    """
+    m = measure_dae_jacobian_coefficient() if measurement is None else measurement
+    if not isinstance(m, JacobianCoefficient):
+        raise TypeError(f"measurement must be a JacobianCoefficient; got {type(m).__name__}")
+    scale = np.max(np.abs(m.predicted))
+    error = np.max(np.abs(m.extrapolated - m.predicted)) / scale
+    fit = m.fit
+    return record(
+        "DAE Jacobian: (J-I)/sigma^2 - Hess log p -> sigma^2 Hess(heat term)", error, 0.0, 1e-3,
+        f"relative to max|K| = {scale:.4g} over {len(m.X)} points (d = {m.X.shape[1]}); "
+        f"slope of the error {fit.slope:.3f}; sigma {m.sigmas[0]:g}..{m.sigmas[-1]:g}",
     )
