@@ -112,6 +112,10 @@ NEGATIVE_CONTROLS = {
         lambda: _langevin_check(solver=_field_solver(1)),
         lambda: _langevin_check(estimator=_tau_twice_as_long),
     ],
+    "check_rcae_curl_2d": [
+        lambda: ch04.check_rcae_curl_2d(ch04.measure_rcae_curl(solver=_dae_solver_2d)),
+        lambda: ch04.check_rcae_curl_2d(ch04.measure_rcae_curl(solver=_field_solver_2d(1))),
+    ],
 }
 
 
@@ -200,6 +204,21 @@ def test_langevin_check_passes_on_the_chapter_objects_with_another_seed():
     assert result.tolerance == pytest.approx(3.29, abs=0.01)  # 10 comparisons in 1-D
 
 
+def test_curl_check_rejects_the_dae_optimum_on_both_counts():
+    # Tweedie's optimum is a gradient: its computed curl is an h^2 differencing error,
+    # near the floor and changing by ~78% between the grids.
+    m = ch04.measure_rcae_curl(solver=_dae_solver_2d)
+    assert np.all(m.factor < ch04.CURL_FACTOR)
+    assert np.all(m.grid_change > 0.6)
+
+
+def test_curl_check_measures_a_grid_independent_curl():
+    m = ch04.measure_rcae_curl()
+    assert np.all(m.factor > 3 * ch04.CURL_FACTOR)
+    assert np.all(m.grid_change < 0.1)
+    assert np.all(np.diff(m.curl[:, 1]) > 0)  # it grows with lam
+
+
 # ----------------------------------------------------------------------- bad input
 
 
@@ -223,6 +242,9 @@ def test_langevin_check_passes_on_the_chapter_objects_with_another_seed():
         (lambda: ch04.measure_langevin_resolvent(estimator=lambda *a, **k: 0.0), TypeError,
          "estimator"),
         (lambda: ch04.check_langevin_resolvent(3), TypeError, "measurements"),
+        (lambda: ch04.measure_rcae_curl(density=rt.paper_density_1d()), TypeError, "density"),
+        (lambda: ch04.measure_rcae_curl(grids=(121, 122)), ValueError, "share"),
+        (lambda: ch04.check_rcae_curl_2d(3), TypeError, "measurement"),
     ],
 )
 def test_checks_reject_bad_input(call, error, match):
