@@ -269,3 +269,8 @@ def test_a_slider_s_draw_with_the_wrong_arity_is_refused_by_name():
         rt.widgets.static_slider(lambda fig: None, [1.0, 2.0])
     with pytest.raises(TypeError, match="draw must accept 2"):
         rt.widgets.live_slider(lambda fig: None, [1.0, 2.0])
+
+
+def test_ch04_s_2d_grid_setting_is_named():
+    with pytest.raises(ValueError, match=r"grid must be \(lower, upper, n_coarse, n_fine\)"):
+        rt.checks.ch04.measure_rcae_2d(grid=[])

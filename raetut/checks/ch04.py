@@ -573,6 +573,8 @@ def measure_rcae_2d(density=None, solver=None, lams=None, grid=GRID_2D):
                         f"{type(density).__name__}")
     solver = check_callable(optimal.rcae_optimum_2d if solver is None else solver, "solver")
     lams = noise_levels_arg(LAMS_2D if lams is None else lams, None, "lams")
+    if np.ndim(grid) != 1 or len(grid) != 4:
+        raise ValueError(f"grid must be (lower, upper, n_coarse, n_fine); got {grid!r}")
     lower, upper, n_coarse, n_fine = grid
     n_coarse = positive_int(n_coarse, "n_coarse", minimum=3)
     n_fine = positive_int(n_fine, "n_fine", minimum=n_coarse + 1)
