@@ -206,8 +206,8 @@ class GaussianMixture:
 
     def _joint_log(self, X):
         """``log(w_k N_k(x))`` for the active components; shape (n, K')."""
-        z = self._stacked(X, self._whiten, self._whiten_shift)  # L_k^{-1} (x - mu_k)
         with np.errstate(over="ignore"):  # beyond |z| ~ 1e154 the term is -inf: exact limit
+            z = self._stacked(X, self._whiten, self._whiten_shift)  # L_k^{-1} (x - mu_k)
             return self._log_const - 0.5 * anp.dot(z**2, np.ones(self.dim))
 
     def _responsibilities_and_scores(self, X):
