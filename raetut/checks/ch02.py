@@ -130,10 +130,10 @@ class DaeScoreErrors:
     max_error : ndarray, shape (k,)
         ``max |error|`` where there is data.
     correction : ndarray, shape (m,)
-        The predicted coefficient ``c = Delta s / 2 + (grad s) s``.
+        The predicted coefficient ``c_DAE = Delta s / 2 + (grad s) s``.
     extrapolated : ndarray, shape (m,)
         ``error / sigma^2`` extrapolated to ``sigma = 0`` by a least-squares fit of
-        ``c + c1 sigma^2 + c2 sigma^4`` at each ``x``.
+        ``c_DAE + g1 sigma^2 + g2 sigma^4`` at each ``x``.
     """
 
     sigmas: np.ndarray
@@ -238,10 +238,10 @@ def check_dae_second_order_coefficient(measurement=None):
     The coefficient of prop-dae-second-order.
 
     At each point the quotient is extrapolated to ``sigma -> 0`` by a least-squares fit
-    of ``c + c1 sigma^2 + c2 sigma^4`` over the chapter's noise levels
+    of ``c_DAE + g1 sigma^2 + g2 sigma^4`` over the chapter's noise levels
     (:func:`raetut.diagnostics.fit_leading_coefficient`) and compared with the
-    predicted ``c``. Measured: the largest error where there is data, relative to
-    ``max |c|`` there; expected 0, tolerance 1e-3. After the fit the neglected
+    predicted ``c_DAE``. Measured: the largest error where there is data, relative to
+    ``max |c_DAE|`` there; expected 0, tolerance 1e-3. After the fit the neglected
     ``sigma^8`` term leaves a relative error of about ``(sigma_max / l)^6 = 1.1e-3``
     with ``l = 0.5`` the smallest component width (an upper estimate: the fit spreads
     it over the range), and rounding contributes ``1e-16 |x| / sigma_min^4 ~ 1e-8``.
