@@ -471,7 +471,7 @@ def measure_jacobian_covariance(density=None, sigmas=TWEEDIE2_SIGMAS, X=None, co
     sigmas : sequence of float
         Noise levels, > 0.
     X : array_like, shape (n, d), optional
-        Default :data:`TWEEDIE2_POINTS_1D` in 1-D, :func:`tweedie2_points_2d` in 2-D.
+        Default ``TWEEDIE2_POINTS_1D`` in 1-D, :func:`tweedie2_points_2d` in 2-D.
     covariance : callable, optional
         ``covariance(density, sigma) -> C``, ``C(X) -> (n, d, d)`` the posterior
         covariance; default :func:`raetut.optimal.dae_posterior_covariance`.
