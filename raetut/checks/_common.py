@@ -37,6 +37,17 @@ def density_1d(density, default=default_mixture_1d):
     return density
 
 
+def chapter_mixture_2d():
+    """The book's 2-D mixture of chapters 2 and 4: three correlated Gaussians of different
+    shapes and weights."""
+    return GaussianMixture(
+        [0.45, 0.35, 0.2],
+        [[-1.2, -0.5], [1.2, -0.4], [0.0, 1.3]],
+        [[[0.5, 0.15], [0.15, 0.35]], [[0.4, -0.08], [-0.08, 0.45]],
+         [[0.45, 0.0], [0.0, 0.25]]],
+    )
+
+
 def support(density, bounds):
     """An interval holding essentially all of the mass of a 1-D density."""
     if bounds is not None:

@@ -19,6 +19,7 @@ from ..densities import GaussianMixture, check_mixture
 from . import record, register
 from ._common import (
     SLOPE_TOLERANCE,
+    chapter_mixture_2d,
     data_mask_1d,
     density_1d,
     noise_levels_arg,
@@ -402,16 +403,6 @@ def check_gaussian_closed_form(measurement=None):
 TWEEDIE2_POINTS_1D = (-2.0, -0.8, 0.4, 1.5, 2.5, 3.2)
 TWEEDIE2_SIGMAS = (0.1, 0.5)
 FD_STEP = 2e-3            # finite differences with steps 2e-3 and 1e-3, Richardson-combined
-
-
-def chapter_mixture_2d():
-    """The chapter's 2-D density (met again in chapter 4): three correlated Gaussians."""
-    return GaussianMixture(
-        [0.45, 0.35, 0.2],
-        [[-1.2, -0.5], [1.2, -0.4], [0.0, 1.3]],
-        [[[0.5, 0.15], [0.15, 0.35]], [[0.4, -0.08], [-0.08, 0.45]],
-         [[0.45, 0.0], [0.0, 0.25]]],
-    )
 
 
 def tweedie2_points_2d():

@@ -34,6 +34,7 @@ from ..densities import GaussianMixture, paper_density_1d
 from . import record, register
 from ._common import (
     SLOPE_TOLERANCE,
+    chapter_mixture_2d,
     data_mask_1d,
     density_1d,
     log_density,
@@ -108,16 +109,6 @@ CURL_GRIDS = (121, 161)                   # ... on two grids over [-4.5, 4.5]
 CURL_GAUSSIAN = ([-1.2, -0.5], [[0.5, 0.15], [0.15, 0.35]])   # its floor: the largest component
 CURL_FACTOR = 5.0                         # the curl must exceed the Gaussian floor this much
 CURL_GRID_CHANGE = 0.25                   # ... and change by at most this between the grids
-
-
-def chapter_mixture_2d():
-    """The chapter's 2-D density: three Gaussians of different shapes and weights."""
-    return GaussianMixture(
-        [0.45, 0.35, 0.2],
-        [[-1.2, -0.5], [1.2, -0.4], [0.0, 1.3]],
-        [[[0.5, 0.15], [0.15, 0.35]], [[0.4, -0.08], [-0.08, 0.45]],
-         [[0.45, 0.0], [0.0, 0.25]]],
-    )
 
 
 def _solver(solver):
