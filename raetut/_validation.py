@@ -294,6 +294,8 @@ def call_checked(f, X, name, shape=None, finite=True, call=None):
         raise ValueError(f"{call} must return shape {shape}; got shape {values.shape}")
     if finite not in (True, "log", "inf"):
         raise ValueError(f"finite must be True, 'log' or 'inf'; got {finite!r}")
+    if np.isfinite(values).all():  # the common case, in one pass over the output
+        return out if traced else values
     bad = np.isnan(values)
     if finite != "inf":
         bad |= values == np.inf

@@ -52,6 +52,21 @@ def test_jacobian_matches_central_differences(rng, activation, tied):
 
 
 @pytest.mark.parametrize("activation, tied", ALL_KINDS)
+def test_plain_and_traced_reconstructions_agree(rng, activation, tied):
+    # reconstruct has a NumPy path for plain arrays; under autograd it is traced.
+    model, params = model_and_params(rng, dim=3, activation=activation, tied=tied)
+    X = rng.standard_normal((6, 3))
+    traced = []
+    grad(lambda q: traced.append(model.reconstruct(q, X)._value) or 0.0 * anp.sum(q))(params)
+    p = model.unpack(params)
+    a = X @ p["W"].T + p["b"]
+    h = np.tanh(a) if activation == "tanh" else 1.0 / (1.0 + np.exp(-a))
+    by_hand = h @ p["V"] + p["c"]
+    np.testing.assert_allclose(model.reconstruct(params, X), by_hand, rtol=1e-13)
+    np.testing.assert_allclose(model.reconstruct(params, X), traced[0], rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize("activation, tied", ALL_KINDS)
 def test_jacobian_sq_norm_is_the_frobenius_norm_of_the_jacobian(rng, activation, tied):
     model, params = model_and_params(rng, dim=2, n_hidden=9, activation=activation, tied=tied)
     X = rng.standard_normal((10, 2))

@@ -48,7 +48,7 @@ def test_line_integral_of_the_optimal_dae_gives_smoothed_log_density_differences
     assert errors[16] < 1e-10
 
 
-def test_line_integral_calls_reconstruct_once_on_all_nodes(rng):
+def test_line_integral_with_few_chains_calls_reconstruct_once_on_all_nodes(rng):
     calls = []
 
     def r(X):
@@ -63,6 +63,28 @@ def test_line_integral_calls_reconstruct_once_on_all_nodes(rng):
     np.testing.assert_allclose(value, -0.2 * (np.sum(y**2, 1) - np.sum(x**2, 1)), rtol=1e-12)
     np.testing.assert_array_equal(log_ratio(x, x), np.zeros(7))
     np.testing.assert_allclose(log_ratio(y, x), -value, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n, block_size, expected_calls", [
+    (7, 14, [(14, 3), (14, 3), (7, 3)]),   # two nodes per call, then the fifth node
+    (7, 7, [(7, 3)] * 5),                   # a block of the chains' size: node by node
+    (10, 4, [(4, 3), (4, 3), (2, 3)] * 5),  # fewer: each node's chains in slices of 4
+])
+def test_line_integral_evaluates_in_blocks_with_the_same_result(rng, n, block_size,
+                                                                 expected_calls):
+    calls = []
+    W = rng.standard_normal((3, 3))
+
+    def r(X):
+        calls.append(X.shape)
+        return np.tanh(X @ W)
+
+    x, y = rng.standard_normal((n, 3)), rng.standard_normal((n, 3))
+    whole = rt.line_integral_log_ratio(r, 0.5, n_nodes=5, block_size=10**6)(x, y)
+    calls.clear()
+    blocked = rt.line_integral_log_ratio(r, 0.5, n_nodes=5, block_size=block_size)(x, y)
+    assert calls == expected_calls
+    np.testing.assert_allclose(blocked, whole, rtol=1e-13, atol=1e-13)
 
 
 def test_line_integral_of_a_tied_autoencoder_is_its_energy_difference(rng):
