@@ -14,6 +14,8 @@ must fail, with its hint).
 """
 
 import dataclasses
+import importlib
+import pkgutil
 
 import numpy as np
 
@@ -188,5 +190,12 @@ def check(key, answer):
                                 f"{_where_they_differ(got_all[first], expected_all[first])}")
 
 
-# The chapters register their exercises on import (after the machinery above exists).
-from . import ch03  # noqa: E402,F401
+# The chapters' modules (ch01.py, ch02.py, ...) register their exercises on import, after
+# the machinery above exists; each new module is found here without being listed.
+def _import_chapters():
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module.name.startswith("ch"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_chapters()
