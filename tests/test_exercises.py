@@ -50,7 +50,7 @@ def test_an_answer_that_raises_or_returns_nan_gets_feedback_not_a_traceback():
 
 
 def test_bad_calls_name_the_problem():
-    with pytest.raises(KeyError, match="no exercise 'ch99-1'; known: ch03-1"):
+    with pytest.raises(KeyError, match="no exercise 'ch99-1'; known: .*ch03-1, ch03-2"):
         rt.exercises.check("ch99-1", lambda: 0)
     with pytest.raises(TypeError, match=r"answer must accept 3 positional argument\(s\), "
                                         r"called as gap_cubic\(a, v, sigma\)"):
