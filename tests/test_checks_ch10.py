@@ -23,7 +23,7 @@ def _frozen_run():
 
 def _crawling_run():
     """Annealed chains with a step 10^4 times too small: they crawl from the start."""
-    return ch10.measure_annealing(n_chains=300, n_plain=10, n_steps=30, epsilon=3e-7)
+    return ch10.measure_annealing(n_chains=300, n_plain=10, n_steps=30, eta=3e-7)
 
 
 def _moved_mixture_draws(shift=0.03, seed=5):

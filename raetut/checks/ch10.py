@@ -44,14 +44,14 @@ __all__ = [
 ANNEALING_SETTINGS = {
     "weights": (0.2, 0.3, 0.5),
     "means": ((-4.0, -2.5), (4.0, -2.5), (0.0, 4.0)),
-    "tau": 0.5,
+    "omega": 0.5,
     "sigma_max": 8.0,
     "sigma_min": 0.1,
     "n_levels": 16,
     "n_chains": 3000,
     "n_plain": 500,
     "n_steps": 300,
-    "epsilon": 3e-3,
+    "eta": 3e-3,
     "start_component": 0,
     "seed": 0,
 }
@@ -96,11 +96,11 @@ def ula_gaussian_variance(variance, step, n_steps=None):
 
 @functools.lru_cache(maxsize=1)
 def annealing_density():
-    """The chapter's mixture: three isotropic Gaussians, weights 0.2/0.3/0.5, tau = 0.5."""
+    """The chapter's mixture: three isotropic Gaussians, weights 0.2/0.3/0.5, omega = 0.5."""
     s = ANNEALING_SETTINGS
-    tau = s["tau"]
+    omega = s["omega"]
     return GaussianMixture(np.array(s["weights"]), np.array(s["means"]),
-                           np.array([tau**2 * np.eye(2)] * len(s["weights"])))
+                           np.array([omega**2 * np.eye(2)] * len(s["weights"])))
 
 
 def annealing_noise_levels():
@@ -134,7 +134,7 @@ class AnnealingRun:
     plain : ndarray (n_plain, 2)
         ``plain_blocks[-1]``.
     start_component, n_steps : int
-    epsilon : float
+    eta : float
     """
 
     sigmas: np.ndarray
@@ -146,16 +146,16 @@ class AnnealingRun:
     plain: np.ndarray
     start_component: int
     n_steps: int
-    epsilon: float
+    eta: float
 
 
 @functools.lru_cache(maxsize=4)
-def measure_annealing(n_chains=None, n_plain=None, n_steps=None, epsilon=None, seed=None):
+def measure_annealing(n_chains=None, n_plain=None, n_steps=None, eta=None, seed=None):
     """Run the chapter's annealed and plain Langevin chains (cached per process).
 
     Annealed Langevin (:func:`raetut.sampling.annealed_langevin`) over the chapter's
     noise levels with the exact denoisers' scores, every chain started at the mean of
-    the lightest component; then plain Langevin at ``sigma_L`` with step ``epsilon``
+    the lightest component; then plain Langevin at ``sigma_L`` with step ``eta``
     for the same total number of steps, in ``L`` blocks of ``n_steps``, from the same
     start and with the same generator. Defaults: ``ANNEALING_SETTINGS``.
 
@@ -167,7 +167,7 @@ def measure_annealing(n_chains=None, n_plain=None, n_steps=None, epsilon=None, s
     n_chains = positive_int(s["n_chains"] if n_chains is None else n_chains, "n_chains")
     n_plain = positive_int(s["n_plain"] if n_plain is None else n_plain, "n_plain")
     n_steps = positive_int(s["n_steps"] if n_steps is None else n_steps, "n_steps")
-    epsilon = positive_scalar(s["epsilon"] if epsilon is None else epsilon, "epsilon")
+    eta = positive_scalar(s["eta"] if eta is None else eta, "eta")
     seed = s["seed"] if seed is None else int(seed)
     density = annealing_density()
     sigmas = annealing_noise_levels()
@@ -175,24 +175,24 @@ def measure_annealing(n_chains=None, n_plain=None, n_steps=None, epsilon=None, s
     rng = np.random.default_rng(seed)
     start = s["start_component"]
     x0 = np.tile(density.means[start], (n_chains, 1))
-    annealed = annealed_langevin(scores, sigmas, x0, n_steps, epsilon, rng)
+    annealed = annealed_langevin(scores, sigmas, x0, n_steps, eta, rng)
     blocks = np.empty((sigmas.size, n_plain, 2))
     x = np.tile(density.means[start], (n_plain, 1))
     for level in range(sigmas.size):
-        x = annealed_langevin(scores[-1:], sigmas[-1:], x, n_steps, epsilon, rng).samples
+        x = annealed_langevin(scores[-1:], sigmas[-1:], x, n_steps, eta, rng).samples
         blocks[level] = x
     return AnnealingRun(_frozen(sigmas), _frozen(x0), _frozen(annealed.samples),
                         _frozen(annealed.level_samples), _frozen(annealed.step_sizes),
-                        _frozen(blocks), _frozen(blocks[-1]), start, n_steps, epsilon)
+                        _frozen(blocks), _frozen(blocks[-1]), start, n_steps, eta)
 
 
 def _isotropic(density):
     density = check_mixture(density)
     cov = density.covariances
-    tau2 = float(cov[0, 0, 0])
-    if not np.allclose(cov, tau2 * np.eye(density.dim)[None], rtol=1e-12, atol=0.0):
-        raise ValueError("density must have one common isotropic covariance tau^2 I")
-    return density, tau2
+    omega2 = float(cov[0, 0, 0])
+    if not np.allclose(cov, omega2 * np.eye(density.dim)[None], rtol=1e-12, atol=0.0):
+        raise ValueError("density must have one common isotropic covariance omega^2 I")
+    return density, omega2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,9 +225,9 @@ class Basins:
 def basins(density, sigma, n_per_axis=161, n_iter=300, reach=6.0):
     """Basins of attraction of the modes of ``p_sigma`` for an isotropic mixture.
 
-    For ``p = sum_k w_k N(mu_k, tau^2 I)`` the gradient flow of ``log p_sigma`` is
+    For ``p = sum_k w_k N(mu_k, omega^2 I)`` the gradient flow of ``log p_sigma`` is
     followed by the mean-shift iteration ``x <- x + v grad log p_sigma(x) =
-    sum_k gamma_k(x) mu_k`` (``v = tau^2 + sigma^2``), which increases ``p_sigma`` at
+    sum_k gamma_k(x) mu_k`` (``v = omega^2 + sigma^2``), which increases ``p_sigma`` at
     every step and converges to a mode. Each point of a grid covering the means
     ``reach`` standard deviations ``sqrt(v)`` beyond them is assigned to the mode it
     reaches; the basin masses are the ``p_sigma``-weighted shares of the grid (the
@@ -247,12 +247,12 @@ def basins(density, sigma, n_per_axis=161, n_iter=300, reach=6.0):
     -------
     Basins
     """
-    density, tau2 = _isotropic(density)
+    density, omega2 = _isotropic(density)
     sigma = float(sigma)
     if not np.isfinite(sigma) or sigma < 0:
         raise ValueError(f"sigma must be >= 0; got {sigma}")
     smooth = density.smoothed(sigma) if sigma > 0 else density
-    v = tau2 + sigma**2
+    v = omega2 + sigma**2
     mu = density.means
     lo, hi = mu.min(axis=0) - reach * np.sqrt(v), mu.max(axis=0) + reach * np.sqrt(v)
     n = positive_int(n_per_axis, "n_per_axis", minimum=3)
@@ -321,13 +321,13 @@ def measure_log_concavity(density=None, sigma=None, n_per_axis=81, margin=3.0):
     -------
     LogConcavity
     """
-    density, tau2 = _isotropic(annealing_density() if density is None else density)
+    density, omega2 = _isotropic(annealing_density() if density is None else density)
     threshold = log_concavity_threshold(density)
     sigma = threshold if sigma is None else positive_scalar(sigma, "sigma")
     X = _grid_around(density, positive_int(n_per_axis, "n_per_axis", minimum=2), margin)
     smooth = density.smoothed(sigma) if sigma > 0 else density
     top = max_log_hessian_eigenvalue(smooth, X)
-    return LogConcavity(float(sigma), threshold, top, tau2 + sigma**2, X.shape[0])
+    return LogConcavity(float(sigma), threshold, top, omega2 + sigma**2, X.shape[0])
 
 
 @register(chapter=10, kind="numerical")
@@ -337,7 +337,7 @@ def check_log_concave_above_threshold(measurement=None):
     Measured: the largest eigenvalue of ``grad^2 log p_sigma`` on a grid covering the
     means with a margin (:func:`measure_log_concavity`, default at ``sigma_c`` itself,
     the hardest case of the claim). Expected <= 0; tolerance ``1e-12 / v`` with
-    ``v = tau^2 + sigma^2`` (rounding of terms of size ``1 / v``). Below the threshold
+    ``v = omega^2 + sigma^2`` (rounding of terms of size ``1 / v``). Below the threshold
     the bound says nothing, and here the eigenvalue turns positive below about
     ``0.95 sigma_c``: fed such a level the check fails.
 
@@ -387,11 +387,11 @@ def check_modes_at_smallest_level(measurement=None, density=None):
     CheckResult
     """
     m = measure_modes() if measurement is None else measurement
-    density, tau2 = _isotropic(annealing_density() if density is None else density)
+    density, omega2 = _isotropic(annealing_density() if density is None else density)
     K = density.n_components
     one_each = np.array_equal(np.sort(m.component), np.arange(K))
     near = bool(np.all(np.linalg.norm(m.modes - density.means[m.component], axis=1)
-                       <= np.sqrt(tau2 + m.sigma**2))) if len(m.modes) else False
+                       <= np.sqrt(omega2 + m.sigma**2))) if len(m.modes) else False
     return record(
         f"p_sigma has one mode per component at sigma={m.sigma:.3g}",
         len(m.modes), K, 0.0,
