@@ -13,6 +13,8 @@ Modules, a one-way stack (each imports only modules above it):
 - ``criteria``: the DAE, CAE, rCAE and score-matching criteria and their decompositions
 - ``optimal``: the exact optima (Theorem 1, Euler-Lagrange solvers, Gaussian forms,
   the empirical DAE optimum)
+- ``empirical``: the empirical distribution of a training set: its exact optimal DAE,
+  posterior covariance, log-density; a Gaussian baseline; the handwritten digits
 - ``models``: the one-hidden-layer auto-encoder with analytic Jacobians
 - ``training``: fitting a model to a criterion
 - ``fields``: what a field r(x) - x is: Jacobians, curl, fixed points, energies, tangents
@@ -31,6 +33,7 @@ _MODULES = (
     "densities",
     "criteria",
     "optimal",
+    "empirical",
     "models",
     "training",
     "fields",
@@ -81,6 +84,16 @@ _EXPORTS = {
     "dae_posterior_covariance": "optimal",
     "dae_posterior_variance_1d": "optimal",
     "dae_jacobian_correction": "optimal",
+    # empirical
+    "DigitsSplit": "empirical",
+    "digits_split": "empirical",
+    "empirical_posterior_weights": "empirical",
+    "empirical_denoiser": "empirical",
+    "empirical_log_density": "empirical",
+    "empirical_posterior_covariance": "empirical",
+    "gaussian_fit_denoiser": "empirical",
+    "nearest_neighbours": "empirical",
+    "denoising_error": "empirical",
     # models
     "Autoencoder": "models",
     "jacobian_trace": "models",

@@ -162,8 +162,8 @@ def test_zero_crossings_find_each_sign_change_once():
 # ------------------------------------------------------------------ the package's layout
 
 PACKAGE = Path(rt.__file__).parent
-STACK_MODULES = ["densities", "criteria", "optimal", "models", "training", "fields", "sampling",
-                 "diagnostics", "plotting", "widgets"]
+STACK_MODULES = ["densities", "criteria", "optimal", "empirical", "models", "training", "fields",
+                 "sampling", "diagnostics", "plotting", "widgets"]
 
 
 def test_export_map_is_exactly_the_modules_public_names():

@@ -1,7 +1,7 @@
 """Every numerical check of the book: the record, the registry, one module per chapter.
 
 A check compares a measurement with what a claim predicts. Each chapter's module
-(``raetut.checks.ch02`` ... ``ch10``) holds, for each claim, a ``check_*`` function that
+(``raetut.checks.ch02`` ... ``ch11``) holds, for each claim, a ``check_*`` function that
 takes the objects it tests as arguments (a density, an optimum, a field, chains), so that
 feeding it a wrong answer makes it fail, and whose defaults are the chapter's own
 objects. The chapter calls it once on its objects; ``python -m raetut verify`` calls every
@@ -46,7 +46,7 @@ __all__ = [
 KINDS = ("identity", "numerical", "statistical")
 
 #: The book's chapters, numbered as on the website.
-CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 
 
 @dataclasses.dataclass(frozen=True)
