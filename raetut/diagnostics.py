@@ -875,11 +875,11 @@ def indicator_effective_sample_size(chains, levels=(0.1, 0.25, 0.5, 0.75, 0.9)):
     return effective_sample_size(indicators)
 
 
-def ks_tolerance(n_effective, alpha=1e-3):
+def ks_tolerance(n_effective, beta=1e-3):
     """Asymptotic critical value of the Kolmogorov–Smirnov distance for ``n`` draws.
 
-    ``sqrt(-log(alpha / 2) / 2) / sqrt(n)``: an i.i.d. sample of size ``n`` from ``F``
-    has ``sup |F_n - F|`` above it with probability about ``alpha``. For Markov chains
+    ``sqrt(-log(beta / 2) / 2) / sqrt(n)``: an i.i.d. sample of size ``n`` from ``F``
+    has ``sup |F_n - F|`` above it with probability about ``beta``. For Markov chains
     pass an effective sample size (see :func:`indicator_effective_sample_size`); the
     result is then an approximation.
 
@@ -887,18 +887,18 @@ def ks_tolerance(n_effective, alpha=1e-3):
     ----------
     n_effective : float
         Sample size, > 0.
-    alpha : float
-        Level in (0, 1).
+    beta : float
+        Test level in (0, 1).
 
     Returns
     -------
     float
     """
     n_effective = positive_scalar(n_effective, "n_effective")
-    alpha = positive_scalar(alpha, "alpha")
-    if alpha >= 1:
-        raise ValueError(f"alpha must lie in (0, 1); got {alpha}")
-    return float(np.sqrt(-np.log(alpha / 2.0) / 2.0) / np.sqrt(n_effective))
+    beta = positive_scalar(beta, "beta")
+    if beta >= 1:
+        raise ValueError(f"beta must lie in (0, 1); got {beta}")
+    return float(np.sqrt(-np.log(beta / 2.0) / 2.0) / np.sqrt(n_effective))
 
 
 def max_log_hessian_eigenvalue(density, X):

@@ -183,9 +183,9 @@ def test_indicator_ess_and_ks_tolerance(rng):
     assert ess.shape == (5,)
     assert np.all((ess > 7000) & (ess < 13000))
     # the Kolmogorov distribution's 5 % critical value is 1.358 / sqrt(n)
-    assert rt.ks_tolerance(100, alpha=0.05) == pytest.approx(0.1358, abs=2e-4)
-    with pytest.raises(ValueError, match="alpha must lie in"):
-        rt.ks_tolerance(100, alpha=1.5)
+    assert rt.ks_tolerance(100, beta=0.05) == pytest.approx(0.1358, abs=2e-4)
+    with pytest.raises(ValueError, match="beta must lie in"):
+        rt.ks_tolerance(100, beta=1.5)
     with pytest.raises(ValueError, match="levels must lie in"):
         rt.indicator_effective_sample_size(iid, levels=[0.0, 0.5])
 

@@ -1,9 +1,11 @@
 """Chapter 9's registered checks: they pass on the chapter's objects and fail on wrong ones."""
 
+import dataclasses
 import functools
 
 import numpy as np
 import pytest
+from scipy import integrate
 
 import raetut as rt
 from raetut import checks
@@ -100,6 +102,26 @@ def _frozen_at_trap():
     return _frozen(np.full((ch09.TRAP_CHAINS, 1), m.trap_start), ch09.FAR_STEPS)
 
 
+def _curl_bias_of(field):
+    """The curl check's measurement with another field in place of the curl field."""
+    m = ch09.measure_curl_bias()
+    etas = ch09.CURL_FIT_ETAS + (ch09.CURL_LARGE_ETA,)
+    return dataclasses.replace(m, runs=tuple(ch09.energy_run(field, eta) for eta in etas))
+
+
+def _frozen_curl_bias():
+    """Energy chains whose proposals are all refused: each keeps its start's energy."""
+    m = ch09.measure_curl_bias()
+    rng = np.random.default_rng(12)
+    start = 0.5 * rng.uniform(*ch09.CURL_CHAINS["start"], ch09.CURL_CHAINS["n_chains"]) ** 2
+
+    def frozen(eta):
+        return ch09.measure_energy_run(np.repeat(start[None], 2000, axis=0), eta,
+                                       start_energy=start.mean())
+
+    return dataclasses.replace(m, runs=tuple(frozen(r.eta) for r in m.runs))
+
+
 NEGATIVE_CONTROLS = {
     "check_exact_denoiser_chain_samples_p_sigma": [
         lambda: checks.check_exact_denoiser_chain_samples_p_sigma(
@@ -192,12 +214,26 @@ NEGATIVE_CONTROLS = {
             np.full((ch09.TRAP_CHAINS, 1), ch09.measure_spurious_attractors().trap_start),
             ch09.FAR_STEPS, 1e-3, np.random.default_rng(9)).samples),
     ],
+    "check_curl_mh_small_step_limit": [
+        # the wrong target: N(0, I/2), the invariant law of dX = s dt + dW
+        lambda: checks.check_curl_mh_small_step_limit(dataclasses.replace(
+            ch09.measure_curl_bias(),
+            expected=ch09.diffusion_invariant_energy(ch09.CURL_FIELD, drift_factor=1.0))),
+        # chains that ignore the curl (s = -x): no bias at a large step
+        lambda: checks.check_curl_mh_small_step_limit(_curl_bias_of(ch09.GRADIENT_FIELD)),
+        # a log-ratio twice too large (sigma in place of sigma^2): targets about N(0, I/2)
+        lambda: checks.check_curl_mh_small_step_limit(_curl_bias_of(2 * ch09.CURL_FIELD)),
+        lambda: checks.check_curl_mh_small_step_limit(_frozen_curl_bias()),
+        # a "gradient control" that has the curl: biased at eta = 1.5
+        lambda: checks.check_curl_mh_small_step_limit(dataclasses.replace(
+            ch09.measure_curl_bias(), control_runs=ch09.measure_curl_bias().runs)),
+    ],
 }
 
 
 def test_chapter_checks_pass_with_the_chapter_objects():
     results = checks.run_all(9)
-    assert len(results) == 13
+    assert len(results) == 14
     failed = [(r.name, r.measured, r.tolerance, r.detail) for r in results if not r.passed]
     assert not failed
 
@@ -230,3 +266,73 @@ def test_measurements_are_cached_once_per_process():
 def test_unknown_sampler_is_rejected():
     with pytest.raises(ValueError, match="sampler must be one of"):
         ch09._run("Gibbs", 1, S1, ch09.starts_1d())
+
+
+def test_midpoint_log_ratio_of_the_curl_field_is_exact():
+    # for s(x) = (-I + J) x: log-ratio = -(|x*|^2 - |x|^2) / 2 + x1 x*2 - x2 x*1 (closed form)
+    rng = np.random.default_rng(3)
+    x, x_new = rng.standard_normal((50, 2)), 3 * rng.standard_normal((50, 2))
+    r = ch09.linear_field_reconstruction(ch09.CURL_FIELD)
+    closed = (-(np.sum(x_new**2, 1) - np.sum(x**2, 1)) / 2
+              + x[:, 0] * x_new[:, 1] - x[:, 1] * x_new[:, 0])
+    for n_nodes in (1, 8):
+        got = rt.line_integral_log_ratio(r, SIGMA, n_nodes=n_nodes)(x, x_new)
+        np.testing.assert_allclose(got, closed, rtol=1e-12, atol=1e-12)
+
+
+def test_diffusion_invariant_energy_against_an_euler_simulation():
+    # dX = c A X dt + dW simulated by Euler-Maruyama (small step) from the stationary law
+    assert ch09.diffusion_invariant_energy(ch09.CURL_FIELD) == pytest.approx(1.0, rel=1e-12)
+    assert ch09.diffusion_invariant_energy(ch09.GRADIENT_FIELD) == pytest.approx(1.0, rel=1e-12)
+    rng = np.random.default_rng(4)
+    A, dt = np.array([[-1.0, -2.0], [0.5, -0.7]]), 0.01
+    X = rng.standard_normal((4000, 2))
+    energies = []
+    for k in range(3000):
+        X = X + 0.5 * dt * X @ A.T + np.sqrt(dt) * rng.standard_normal(X.shape)
+        if k >= 1000 and k % 20 == 0:
+            energies.append(0.5 * np.mean(np.sum(X**2, 1)))
+    # 100 snapshots 0.2 time units apart, 4000 chains each: se about 0.01
+    assert np.mean(energies) == pytest.approx(ch09.diffusion_invariant_energy(A), abs=0.05)
+    assert ch09.diffusion_invariant_energy(ch09.CURL_FIELD, 1.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="negative real parts"):
+        ch09.diffusion_invariant_energy(np.eye(2))
+    with pytest.raises(ValueError, match="A"):
+        ch09.diffusion_invariant_energy(np.eye(3))
+
+
+def _one_step_energy_change(x, eta, field):
+    """E[(f(x*) - f(x)) a(x, x*)] for f = |x|^2 / 2, by quadrature over z (0.01 spacing)."""
+    g = np.linspace(-8, 8, 1601)
+    Z1, Z2 = np.meshgrid(g, g, indexing="ij")
+    Z = np.column_stack([Z1.ravel(), Z2.ravel()])
+    w = np.exp(-0.5 * np.sum(Z**2, 1)) / (2 * np.pi) * (g[1] - g[0]) ** 2
+    x_new = x + eta * Z
+    ell = np.sum((0.5 * (x + x_new) @ field.T) * (x_new - x), 1)
+    accept = np.exp(np.minimum(ell, 0.0))
+    return float(np.sum(w * 0.5 * (np.sum(x_new**2, 1) - x @ x) * accept))
+
+
+def test_generator_expansion_gives_the_first_order_bias():
+    # (P f - f)(x) = eta^2 (1 - |x|^2/2) + eta^3 (|x|^3 - 9|x|/4) / sqrt(pi) + O(eta^4) for the
+    # curl field (prop-mh-small-step), and its average under N(0, I) is c1 = 3 / (4 sqrt 2)
+    for x in (np.array([0.5, 0.0]), np.array([1.3, 0.4])):
+        norm = np.linalg.norm(x)
+        third = (norm**3 - 2.25 * norm) / np.sqrt(np.pi)
+        terms = [(_one_step_energy_change(x, eta, ch09.CURL_FIELD) - eta**2 * (1 - norm**2 / 2))
+                 / eta**3 for eta in (0.05, 0.025)]
+        # the remainder is O(eta): Richardson-extrapolate the two steps
+        assert 2 * terms[1] - terms[0] == pytest.approx(third, abs=2e-3)
+    # under N(0, I) the radius is Rayleigh: the average of the eta^3 term by quadrature
+    mean_third = integrate.quad(
+        lambda r: (r**3 - 2.25 * r) / np.sqrt(np.pi) * r * np.exp(-r**2 / 2), 0, np.inf)[0]
+    assert mean_third == pytest.approx(ch09.CURL_BIAS_SLOPE, rel=1e-10)
+
+
+def test_curl_bias_shrinks_with_the_step_and_the_control_is_unbiased():
+    m = ch09.measure_curl_bias()
+    means = [run.mean for run in m.runs]
+    assert np.all(np.diff(means) > 0)
+    for run in m.control_runs:
+        assert abs(run.mean - 1.0) < 4 * run.se
+    assert all(run.start_energy > 4 for run in m.runs)
