@@ -79,7 +79,7 @@ NEGATIVE_CONTROLS = {
         lambda: checks.check_level_one_forgets_start(_crawling_run()),
         # the right mean, the wrong spread: draws of p (not smoothed) at level 1
         lambda: checks.check_level_one_forgets_start(_level_one(_p_sigma_draws(1e-3))),
-        # draws of p_sigma_L
+        # draws of p_sigma_M
         lambda: checks.check_level_one_forgets_start(
             _level_one(_p_sigma_draws(float(_run().sigmas[-1])))),
         # every chain at the mean of p_sigma_1

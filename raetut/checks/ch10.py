@@ -121,16 +121,16 @@ class AnnealingRun:
 
     Attributes
     ----------
-    sigmas : ndarray (L,)
+    sigmas : ndarray (M,)
     x0 : ndarray (n_chains, 2)
         Every chain starts at the mean of ``start_component``.
     samples : ndarray (n_chains, 2)
         Annealed chains after the last level.
-    level_samples : ndarray (L, n_chains, 2)
+    level_samples : ndarray (M, n_chains, 2)
         Annealed chains at the end of each level.
-    step_sizes : ndarray (L,)
-    plain_blocks : ndarray (L, n_plain, 2)
-        Plain Langevin at ``sigma_L`` after ``(l + 1) * n_steps`` steps.
+    step_sizes : ndarray (M,)
+    plain_blocks : ndarray (M, n_plain, 2)
+        Plain Langevin at ``sigma_M`` after ``(l + 1) * n_steps`` steps.
     plain : ndarray (n_plain, 2)
         ``plain_blocks[-1]``.
     start_component, n_steps : int
@@ -155,8 +155,8 @@ def measure_annealing(n_chains=None, n_plain=None, n_steps=None, eta=None, seed=
 
     Annealed Langevin (:func:`raetut.sampling.annealed_langevin`) over the chapter's
     noise levels with the exact denoisers' scores, every chain started at the mean of
-    the lightest component; then plain Langevin at ``sigma_L`` with step ``eta``
-    for the same total number of steps, in ``L`` blocks of ``n_steps``, from the same
+    the lightest component; then plain Langevin at ``sigma_M`` with step ``eta``
+    for the same total number of steps, in ``M`` blocks of ``n_steps``, from the same
     start and with the same generator. Defaults: ``ANNEALING_SETTINGS``.
 
     Returns
@@ -360,7 +360,7 @@ def check_log_concave_above_threshold(measurement=None):
 
 
 def measure_modes(density=None, sigma=None):
-    """The modes of ``p_sigma`` (default: the chapter's density at ``sigma_L``); :func:`basins`."""
+    """The modes of ``p_sigma`` (default: the chapter's density at ``sigma_M``); :func:`basins`."""
     density = annealing_density() if density is None else density
     sigma = float(annealing_noise_levels()[-1]) if sigma is None else sigma
     return basins(density, sigma)
@@ -368,7 +368,7 @@ def measure_modes(density=None, sigma=None):
 
 @register(chapter=10, kind="numerical")
 def check_modes_at_smallest_level(measurement=None, density=None):
-    """At the smallest level ``sigma_L``, ``p_sigma`` has one mode per component.
+    """At the smallest level ``sigma_M``, ``p_sigma`` has one mode per component.
 
     Measured: the number of distinct local maxima of ``p_sigma`` reached by gradient
     flow from a grid (:func:`measure_modes`), each matched to the nearest component
@@ -411,14 +411,14 @@ def check_level_one_forgets_start(run=None):
     standard normal: with tolerance 4, a correct sampler fails with probability
     1.3e-4. The unadjusted steps widen ``p_{sigma_1}`` by a few per cent, which changes
     ``se`` by as much and leaves the mean alone. The mean alone cannot tell ``p_{sigma_1}``
-    from ``p`` or ``p_{sigma_L}`` (smoothing keeps the mean), so the per-coordinate sample
+    from ``p`` or ``p_{sigma_M}`` (smoothing keeps the mean), so the per-coordinate sample
     variance is tested too, in its own standard errors (``variance_z``), against the
     variance the unadjusted chain reaches on a Gaussian of ``p_{sigma_1}``'s covariance
     after the level's ``T`` steps from a point (``ula_gaussian_variance``: about
     7 % above ``Sigma_ii``; ``p_{sigma_1}`` is within a few per cent of that Gaussian at
     ``sigma_1 = 8``). Measured: the largest of the four ``|z|``; tolerance 4 (false
     failure about 2.5e-4 for the four). Power: chains that had not moved are about 10
-    standard errors off in the mean; draws of ``p`` or ``p_{sigma_L}`` (variance about
+    standard errors off in the mean; draws of ``p`` or ``p_{sigma_M}`` (variance about
     2 against 77), frozen chains (variance 0) or chains of half the width are hundreds of
     standard errors off in the variance.
 
@@ -459,7 +459,7 @@ class ModeMasses:
         Fraction of the final states assigned to each component.
     n : int
         Number of chains.
-    crossing : ndarray (L,)
+    crossing : ndarray (M,)
         Per level, the fraction of chains that end the level in another component's
         basin than they end the run in.
     sigma_star : float
@@ -587,15 +587,15 @@ def check_annealed_mode_masses(measurement=None):
 
 @register(chapter=10, kind="statistical")
 def check_plain_langevin_stays_in_mode(run=None, final=None):
-    """Plain Langevin at ``sigma_L``, started in one mode, keeps every chain in it.
+    """Plain Langevin at ``sigma_M``, started in one mode, keeps every chain in it.
 
     Measured: the fraction of the final states not assigned to the starting component
     (:func:`raetut.diagnostics.mode_fractions`); expected 0, tolerance 0. A crossing
-    must climb down ``log p_{sigma_L}`` by about 27 nats; its probability over the run is
+    must climb down ``log p_{sigma_M}`` by about 27 nats; its probability over the run is
     of order ``exp(-27)`` per chain, so a single chain outside the mode is evidence that
     the claim is wrong. Independent samples of ``p`` (or annealed chains) fail it. So that
     chains which never moved cannot pass, the final states must also spread like the
-    mode's component of ``p_{sigma_L}``: each coordinate's sample variance within 4 of its
+    mode's component of ``p_{sigma_M}``: each coordinate's sample variance within 4 of its
     standard errors of the stationary variance of the unadjusted chain on that Gaussian
     (``ula_gaussian_variance``; the other components are tens of nats away, so the
     mode is that Gaussian to within ``exp(-27)``).
