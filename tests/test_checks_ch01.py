@@ -25,10 +25,27 @@ def _shrinkage():
     return r
 
 
-def _with_candidate(name, reconstruct):
+def _with_candidate(name, reconstruct, jacobian_sq_norm=None):
     candidates = dict(ch01.candidate_reconstructions())
-    candidates[name] = (reconstruct, candidates[ch01.OPTIMUM][1])
+    candidates[name] = (reconstruct, candidates[ch01.OPTIMUM][1]
+                        if jacobian_sq_norm is None else jacobian_sq_norm)
     return ch01.measure_candidate_losses(candidates=candidates)
+
+
+def _first_order_as_rcae_optimum():
+    """The rCAE optimum replaced by its first-order approximation x + lam s (the score step)."""
+    return _with_candidate(ch01.RCAE_OPTIMUM, *ch01.candidate_reconstructions()["score step"])
+
+
+def _dae_optimum_as_rcae_optimum():
+    """The DAE optimum entered as the rCAE optimum: the two criteria's optima confused."""
+    return _with_candidate(ch01.RCAE_OPTIMUM, *ch01.candidate_reconstructions()[ch01.OPTIMUM])
+
+
+def _rcae_optimum_of_twice_lam():
+    """The rCAE optimum solved with penalty 2 lam instead of lam = sigma^2."""
+    wrong = ch01.candidate_reconstructions(sigma=np.sqrt(2) * SIGMA)[ch01.RCAE_OPTIMUM]
+    return _with_candidate(ch01.RCAE_OPTIMUM, *wrong)
 
 
 def _optimum_plus_bump(height):
@@ -44,6 +61,13 @@ NEGATIVE_CONTROLS = {
         # the optimum itself entered twice: excess exactly 0
         lambda: ch01.check_candidates_lose_to_optimum(
             _with_candidate("r* again", rt.dae_optimum(DENSITY, SIGMA))),
+        # x + lam s for the rCAE optimum: the DAE optimum beats it under the rCAE criterion
+        lambda: ch01.check_candidates_lose_to_optimum(_first_order_as_rcae_optimum()),
+    ],
+    "check_each_criterion_prefers_its_own_optimum": [
+        lambda: ch01.check_each_criterion_prefers_its_own_optimum(_first_order_as_rcae_optimum()),
+        lambda: ch01.check_each_criterion_prefers_its_own_optimum(_dae_optimum_as_rcae_optimum()),
+        lambda: ch01.check_each_criterion_prefers_its_own_optimum(_rcae_optimum_of_twice_lam()),
     ],
     "check_dae_monte_carlo_matches_quadrature": [
         # an "exact" loss that forgets the noise (one Gauss-Hermite node at 0)
@@ -98,7 +122,8 @@ def test_every_chapter_check_passes_with_its_defaults():
 def test_measurements_are_the_chapters():
     losses = ch01.measure_candidate_losses(rng=np.random.default_rng(ch01.SEED))
     assert losses.rows == ch01.measure_candidate_losses().rows  # the chapter's seed by default
-    assert list(losses.rows) == ["identity", "shrinkage", "score step", "optimal DAE"]
+    assert list(losses.rows) == ["identity", "shrinkage", "score step", "optimal DAE",
+                                 "optimal rCAE"]
     # the identity's exact DAE loss is sigma^2 d
     assert losses.rows["identity"]["dae_exact"] == pytest.approx(SIGMA**2, rel=1e-10)
     fields = ch01.measure_field_at_critical_points()
@@ -134,3 +159,32 @@ def test_field_bound_is_the_mean_value_bound():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_rcae_optimum_candidate_solves_the_euler_lagrange_equation():
+    # r - x = lam (r'' + s r') (the Euler-Lagrange equation divided by p), on the bulk of p
+    r, jac_sq = ch01.candidate_reconstructions()[ch01.RCAE_OPTIMUM]
+    x = np.linspace(-3.0, 3.5, 1301)
+    h = x[1] - x[0]
+    values = r(x[:, None])[:, 0]
+    slope = np.gradient(values, h)
+    curvature = np.gradient(slope, h)
+    residual = values - x - SIGMA**2 * (curvature + DENSITY.score(x[:, None])[:, 0] * slope)
+    assert np.max(np.abs(residual[2:-2])) < 1e-3
+    np.testing.assert_allclose(jac_sq(x[:, None]), slope**2, rtol=1e-3, atol=1e-6)
+
+
+def test_rcae_optimum_candidate_is_stable_under_grid_refinement():
+    # the tolerance of check_each_criterion_prefers_its_own_optimum: the losses move < 3e-9
+    grid = np.linspace(-6.0, 7.0, 2601)
+    lam = SIGMA**2
+    losses = []
+    for spacing in (0.01, 0.005, 0.0025):
+        old, ch01.RCAE_SPACING = ch01.RCAE_SPACING, spacing
+        try:
+            r, jac_sq = ch01.candidate_reconstructions()[ch01.RCAE_OPTIMUM]
+        finally:
+            ch01.RCAE_SPACING = old
+        losses.append((rt.dae_loss_quadrature(r, DENSITY, SIGMA, grid),
+                       rt.rcae_loss_quadrature(r, jac_sq, DENSITY, lam, grid)))
+    assert np.max(np.abs(np.diff(np.array(losses), axis=0))) < 3e-9
