@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MATHJAX_VERSION := 3.2.2
 MATHJAX := vendor_static/mathjax/tex-mml-chtml.js
+AXE_VERSION := 4.14.1
+AXE := vendor/axe-core/axe.min.js
 # One BLAS thread: on a 2-core machine the default threading makes the small matrix
 # products of training several times slower when anything else is running.
 export OPENBLAS_NUM_THREADS ?= 1
@@ -50,7 +52,14 @@ $(MATHJAX):
 	cd _build/mathjax-pkg && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
 	mv _build/mathjax-pkg/package/es5 vendor_static/mathjax && rm -rf _build/mathjax-pkg
 
-vendor: $(MATHJAX)
+# A local copy of axe-core (accessibility rules) for the browser tests; not part of the site.
+$(AXE):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core (apt-get install npm)"; exit 1; }
+	rm -rf vendor/axe-core _build/axe-pkg && mkdir -p _build/axe-pkg vendor/axe-core
+	cd _build/axe-pkg && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz
+	mv _build/axe-pkg/package/axe.min.js _build/axe-pkg/package/LICENSE vendor/axe-core/ && rm -rf _build/axe-pkg
+
+vendor: $(MATHJAX) $(AXE)
 
 # The execution cache is keyed on the notebooks' code only; the notebooks also depend on
 # raetut, so a change to the package invalidates the cache.
@@ -80,7 +89,7 @@ run: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make run NB=notebooks/NN_name.ipynb"; exit 2; }
 	$(VENV)/bin/jupyter execute --inplace --timeout=600 $(NB)
 
-test: $(STAMP) $(MATHJAX) lint execute
+test: $(STAMP) $(MATHJAX) $(AXE) lint execute
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 verify: $(STAMP)
