@@ -84,6 +84,7 @@ _EXPORTS = {
     "dae_posterior_covariance": "optimal",
     "dae_posterior_variance_1d": "optimal",
     "dae_jacobian_correction": "optimal",
+    "rcae_jacobian_correction": "optimal",
     # empirical
     "DigitsSplit": "empirical",
     "digits_split": "empirical",

@@ -485,3 +485,45 @@ def test_second_order_tweedie_rejects_bad_input(mixture_1d, paper_density):
         rt.dae_jacobian_correction(paper_density, np.zeros((2, 1)))
     with pytest.raises(ValueError, match="X contains NaN"):
         rt.dae_jacobian_correction(mixture_1d, np.array([[np.nan]]))
+
+
+def test_rcae_jacobian_correction_is_the_jacobian_of_c_rcae(mixture_1d, mixture_2d):
+    # Autograd's Hessian of phi = Delta log p + |s|^2 / 2 against finite differences of
+    # the closed form c_rCAE = Delta s + (grad s) s: c_rCAE is the gradient of phi.
+    for density, X in ((mixture_1d, np.array([[-2.0], [-0.7], [0.5], [1.6]])),
+                       (mixture_2d, np.array([[-1.0, 0.0], [0.25, 0.5], [1.5, 1.0]]))):
+        Q = rt.rcae_jacobian_correction(density, X)
+        fd = rt.finite_difference_jacobian(lambda Z, p=density: rt.rcae_score_correction(p, Z),
+                                           X, step=1e-5)
+        np.testing.assert_allclose(Q, fd, atol=1e-6 * np.max(np.abs(Q)))
+        np.testing.assert_allclose(Q, np.swapaxes(Q, 1, 2), atol=1e-12 * np.max(np.abs(Q)))
+
+
+def test_rcae_jacobian_correction_differs_from_the_dae_by_half_the_hessian_of_the_laplacian(
+        mixture_2d):
+    # phi_rCAE - phi_DAE = Delta log p / 2, whose Hessian is the Jacobian of Delta s / 2.
+    X = np.array([[-1.0, 0.0], [0.25, 0.5], [1.5, 1.0]])
+    difference = rt.rcae_jacobian_correction(mixture_2d, X) - rt.dae_jacobian_correction(
+        mixture_2d, X)
+    fd = rt.finite_difference_jacobian(lambda Z: 0.5 * mixture_2d.laplacian_score(Z), X,
+                                       step=1e-5)
+    np.testing.assert_allclose(difference, fd, atol=1e-6 * np.max(np.abs(difference)))
+    assert np.max(np.abs(difference)) > 0.1 * np.max(np.abs(fd))
+
+
+def test_rcae_jacobian_correction_of_a_gaussian():
+    # log p quadratic: phi = |P (x - mu)|^2 / 2 + const, its Hessian P^2 (as for the DAE).
+    cov = np.array([[0.6, 0.2], [0.2, 0.4]])
+    gaussian = rt.GaussianMixture([1.0], [[0.3, -0.1]], [cov])
+    P = np.linalg.inv(cov)
+    Q = rt.rcae_jacobian_correction(gaussian, np.array([[0.0, 0.0], [1.0, 2.0]]))
+    np.testing.assert_allclose(Q, np.broadcast_to(P @ P, (2, 2, 2)), rtol=1e-12)
+
+
+def test_rcae_jacobian_correction_rejects_bad_input(mixture_1d, paper_density):
+    with pytest.raises(TypeError, match="density must be a GaussianMixture"):
+        rt.rcae_jacobian_correction(paper_density, np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="X contains NaN"):
+        rt.rcae_jacobian_correction(mixture_1d, np.array([[np.nan]]))
+    with pytest.raises(ValueError, match="X must have 1 column"):
+        rt.rcae_jacobian_correction(mixture_1d, np.zeros((2, 2)))
