@@ -264,6 +264,14 @@ def test_tied_energies_pick_the_level_closest_to_p():
         (lambda: ch08.dsm_candidate("r"), ValueError, "unknown reconstruction"),
         (lambda: ch08.criterion_fit_1d("cae", 1000), ValueError, "criterion"),
         (lambda: ch08.tied_fit_1d(0.4), ValueError, "sigma must be one of"),
+        (lambda: ch08.criterion_fit_1d("sm", 300, replicate=-1), ValueError, "replicate"),
+        (lambda: ch08.dae_fit_2d(True, replicate=1.0), TypeError, "replicate"),
+        (lambda: ch08.replicate_data(True), TypeError, "replicate"),
+        (lambda: ch08.measure_criterion_replicates(replicates=()), ValueError, "replicates"),
+        (lambda: ch08.measure_tied_replicates(replicates=(0, 0)), ValueError, "replicates"),
+        (lambda: ch08.measure_2d_replicates(replicates=(0,), radius=0.0), ValueError, "radius"),
+        (lambda: ch08.measure_2d_replicates(replicates=(0,), center=(0.0,)), ValueError,
+         "center"),
         (lambda: ch08.measure_energy_gradient(lambda Z: Z[:, :1], lambda Z: Z[:, 0],
                                               np.zeros((3, 2))), ValueError, "reconstruct"),
     ],
@@ -271,3 +279,36 @@ def test_tied_energies_pick_the_level_closest_to_p():
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_replicate_zero_is_the_chapter_s_run_and_others_are_fresh():
+    data, fresh = ch08.score_matching_data(), ch08.replicate_data(1)
+    assert ch08.replicate_data(0) is data
+    assert fresh.X.shape == data.X.shape and fresh.X_2d.shape == data.X_2d.shape
+    assert not np.allclose(fresh.X, data.X)
+    assert np.array_equal(fresh.X_test, data.X_test) and np.array_equal(fresh.grid, data.grid)
+    assert np.array_equal(ch08.criterion_fit_1d("sm", 300, replicate=0),
+                          ch08.criterion_fit_1d("sm", 300))
+    assert not np.allclose(ch08.criterion_fit_1d("sm", 300, replicate=1),
+                           ch08.criterion_fit_1d("sm", 300))
+
+
+def test_criterion_replicates_reproduce_the_chapter_s_table():
+    m = ch08.measure_criterion_replicates(replicates=(0, 1))
+    lam = ch08.SCORE_MATCHING_SETTINGS["sigma"] ** 2
+    data = ch08.score_matching_data()
+    est = rt.score_estimate(ch08.criterion_model_1d(), ch08.criterion_fit_1d("dae", 300), lam)
+    assert m["jsm_train"]["dae", 300][0] == pytest.approx(
+        float(rt.score_matching_loss(est.psi, est.divergence, data.X[:300])), rel=1e-12)
+    assert m["error"]["sm", 1000].shape == (2,)
+    # the true score's sample objective is an estimate of the population floor
+    assert abs(m["jsm_true_train"][1000][0] - m["floor"]) < 0.15
+    # a fit's population objective can never go below the floor
+    assert all(np.all(v >= m["floor"] - 1e-9) for v in m["jsm_pop"].values())
+
+
+def test_2d_replicates_tied_fields_are_gradients():
+    m = ch08.measure_2d_replicates(replicates=(0, 1))
+    assert np.all(m["tied"]["asymmetry"] < 1e-12)
+    assert np.all(np.abs(m["tied"]["circulation"]) < 1e-9)
+    assert np.all(m["untied"]["asymmetry"] > 1e-3)

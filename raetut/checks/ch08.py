@@ -22,10 +22,21 @@ from .._validation import (
     positive_scalar,
     values_on_grid,
 )
-from ..criteria import dae_score_matching_terms_1d, smoothed_grid_1d
+from ..criteria import (
+    dae_score_matching_terms_1d,
+    score_matching_loss,
+    score_matching_quadrature_1d,
+    smoothed_grid_1d,
+)
 from ..densities import GaussianMixture, check_mixture
-from ..diagnostics import kl_divergence_1d, mass_outside_1d, total_variation_1d
+from ..diagnostics import (
+    kl_divergence_1d,
+    mass_outside_1d,
+    total_variation_1d,
+    weighted_score_error,
+)
 from ..fields import (
+    circulation,
     curl_2d,
     energy_density_1d,
     energy_from_field_1d,
@@ -44,8 +55,11 @@ __all__ = [
     "ROUNDOFF_TOLERANCE",
     "QUADRATURE_TOLERANCE",
     "NOT_GRADIENT_LEVEL",
+    "SEED_REPLICATES",
+    "TIED_SEED_REPLICATES",
     "ScoreMatchingData",
     "score_matching_data",
+    "replicate_data",
     "criterion_model_1d",
     "criterion_fit_1d",
     "tied_model_1d",
@@ -71,6 +85,9 @@ __all__ = [
     "check_tied_jacobian_symmetric_2d",
     "check_optimum_jacobian_symmetric_2d",
     "check_untied_field_not_gradient_2d",
+    "measure_criterion_replicates",
+    "measure_tied_replicates",
+    "measure_2d_replicates",
 ]
 
 # The chapter's settings: samples, networks, training.
@@ -91,6 +108,15 @@ SCORE_MATCHING_SETTINGS = {
     "fit_seed_2d": 3,
     "grid": (-12.0, 12.0, 4001),
 }
+
+# Training replicates for the seed studies (issue #11, review 06-10 section 2.7).
+# Replicate 0 is the chapter's own run; replicate k > 0 draws a fresh training sample of
+# the same size (1-D and 2-D), fresh initial parameters and fresh corruptions, each from
+# a generator seeded ``[seed, k]``. The test points of the 2-D model and the quadrature
+# grid stay the chapter's, so that the replicates are measured on the same footing.
+# The tied sweep trains seven models per replicate, hence fewer replicates.
+SEED_REPLICATES = (0, 1, 2, 3, 4)
+TIED_SEED_REPLICATES = (0, 1, 2)
 
 # Relative discrepancies accepted for identities that hold exactly: sums of a few
 # thousand terms of order 1 in float64 carry rounding errors near 1e-15, so 1e-12
@@ -167,31 +193,82 @@ def score_matching_data():
                              _frozen(X_2d), _frozen(X_test))
 
 
+def _replicate_arg(replicate):
+    if isinstance(replicate, bool) or not isinstance(replicate, (int, np.integer)):
+        raise TypeError(f"replicate must be an int; got {type(replicate).__name__}")
+    if replicate < 0:
+        raise ValueError(f"replicate must be >= 0; got {replicate}")
+    return int(replicate)
+
+
+def _replicate_rng(seed, replicate):
+    """The chapter's generator for replicate 0, an independent one seeded [seed, k] otherwise."""
+    return np.random.default_rng(seed if replicate == 0 else [seed, replicate])
+
+
+@functools.lru_cache(maxsize=None)
+def _replicate_data(replicate):
+    base = score_matching_data()
+    if replicate == 0:
+        return base
+    s = SCORE_MATCHING_SETTINGS
+    rng = _replicate_rng(s["seed"], replicate)
+    X = base.density.sample(s["n_samples"], rng)
+    X_2d = base.mixture_2d.sample(s["n_2d"], rng)
+    return dataclasses.replace(base, X=_frozen(X), X_2d=_frozen(X_2d))
+
+
+def replicate_data(replicate=0):
+    """The samples of a training replicate: the chapter's for 0, fresh ones otherwise.
+
+    Replicate ``k > 0`` draws 1000 1-D and 500 2-D training samples from the chapter's
+    densities with a generator seeded ``[0, k]``; the grid and the 2000 2-D test points
+    are the chapter's.
+
+    Parameters
+    ----------
+    replicate : int
+        >= 0.
+
+    Returns
+    -------
+    ScoreMatchingData
+    """
+    return _replicate_data(_replicate_arg(replicate))
+
+
 @functools.lru_cache(maxsize=1)
 def criterion_model_1d():
     """The untied ``rt.Autoencoder(1, 8, "tanh")`` trained with the three criteria."""
     return Autoencoder(1, SCORE_MATCHING_SETTINGS["n_hidden"], "tanh")
 
 
-@functools.lru_cache(maxsize=None)
-def criterion_fit_1d(criterion, n):
+def criterion_fit_1d(criterion, n, replicate=0):
     """Parameters of the untied model fitted with ``criterion`` on the first ``n`` samples.
 
     ``"sm"`` and ``"rcae"`` with ``lam = sigma^2``, ``"dae"`` with ``sigma`` and four
     corruptions per point; the same initial parameters (seed 1) and training generator
-    (seed 2) for all, 300 L-BFGS iterations. Cached per ``(criterion, n)``.
+    (seed 2) for all, 300 L-BFGS iterations. ``replicate`` k > 0 (:func:`replicate_data`)
+    trains on a fresh sample with generators seeded ``[1, k]`` and ``[2, k]``, again the
+    same for the three criteria. Cached per ``(criterion, n, replicate)``.
     """
     s = SCORE_MATCHING_SETTINGS
     if criterion not in ("sm", "rcae", "dae"):
         raise ValueError(f"criterion must be 'sm', 'rcae' or 'dae'; got {criterion!r}")
     if n not in s["sizes"]:
         raise ValueError(f"n must be one of {s['sizes']}; got {n!r}")
+    return _criterion_fit_1d(criterion, n, _replicate_arg(replicate))
+
+
+@functools.lru_cache(maxsize=None)
+def _criterion_fit_1d(criterion, n, replicate):
+    s = SCORE_MATCHING_SETTINGS
     sigma = s["sigma"]
     kwargs = {"sigma": sigma, "n_noise": s["n_noise"]} if criterion == "dae" else {"lam": sigma**2}
     model = criterion_model_1d()
-    X_n = score_matching_data().X[:n]
-    params0 = model.init_params(np.random.default_rng(s["init_seed"]), X_n)
-    result = fit(model, X_n, criterion=criterion, rng=np.random.default_rng(s["fit_seed"]),
+    X_n = _replicate_data(replicate).X[:n]
+    params0 = model.init_params(_replicate_rng(s["init_seed"], replicate), X_n)
+    result = fit(model, X_n, criterion=criterion, rng=_replicate_rng(s["fit_seed"], replicate),
                  params0=params0, n_iter=s["n_iter"], progress=False, **kwargs)
     return _frozen(result.params)
 
@@ -202,15 +279,24 @@ def tied_model_1d():
     return Autoencoder(1, SCORE_MATCHING_SETTINGS["n_hidden"], "sigmoid", tied=True)
 
 
-@functools.lru_cache(maxsize=None)
-def tied_fit_1d(sigma):
-    """Parameters of the tied model trained as a DAE at ``sigma`` on the 1000 samples."""
+def tied_fit_1d(sigma, replicate=0):
+    """Parameters of the tied model trained as a DAE at ``sigma`` on the 1000 samples.
+
+    ``replicate`` k > 0: on the fresh sample of :func:`replicate_data`, with a training
+    generator seeded ``[2, k]`` (initialisation and corruptions).
+    """
     s = SCORE_MATCHING_SETTINGS
     sigma = float(sigma)
     if sigma not in s["tied_sigmas"]:
         raise ValueError(f"sigma must be one of {s['tied_sigmas']}; got {sigma!r}")
-    result = fit(tied_model_1d(), score_matching_data().X, criterion="dae", sigma=sigma,
-                 n_noise=s["n_noise"], rng=np.random.default_rng(s["fit_seed"]),
+    return _tied_fit_1d(sigma, _replicate_arg(replicate))
+
+
+@functools.lru_cache(maxsize=None)
+def _tied_fit_1d(sigma, replicate):
+    s = SCORE_MATCHING_SETTINGS
+    result = fit(tied_model_1d(), _replicate_data(replicate).X, criterion="dae", sigma=sigma,
+                 n_noise=s["n_noise"], rng=_replicate_rng(s["fit_seed"], replicate),
                  n_iter=s["n_iter"], progress=False)
     return _frozen(result.params)
 
@@ -221,13 +307,21 @@ def dae_model_2d(tied):
     return Autoencoder(2, SCORE_MATCHING_SETTINGS["n_hidden_2d"], "tanh", tied=bool(tied))
 
 
+def dae_fit_2d(tied, replicate=0):
+    """Parameters of the 2-D DAE (sigma = 0.3, four corruptions, seed 3), tied or untied.
+
+    ``replicate`` k > 0: on the fresh 500 samples of :func:`replicate_data`, with a
+    training generator seeded ``[3, k]``.
+    """
+    return _dae_fit_2d(bool(tied), _replicate_arg(replicate))
+
+
 @functools.lru_cache(maxsize=None)
-def dae_fit_2d(tied):
-    """Parameters of the 2-D DAE (sigma = 0.3, four corruptions, seed 3), tied or untied."""
+def _dae_fit_2d(tied, replicate):
     s = SCORE_MATCHING_SETTINGS
-    result = fit(dae_model_2d(tied), score_matching_data().X_2d, criterion="dae",
+    result = fit(dae_model_2d(tied), _replicate_data(replicate).X_2d, criterion="dae",
                  sigma=s["sigma"], n_noise=s["n_noise"],
-                 rng=np.random.default_rng(s["fit_seed_2d"]), n_iter=s["n_iter"],
+                 rng=_replicate_rng(s["fit_seed_2d"], replicate), n_iter=s["n_iter"],
                  progress=False)
     return _frozen(result.params)
 
@@ -612,13 +706,18 @@ def measure_energy_gradient(reconstruct, energy, X):
             "scale": scale, "n": X.shape[0]}
 
 
-@functools.lru_cache(maxsize=1)
-def measure_tied_energies_1d():
+def measure_tied_energies_1d(replicate=0):
     """The tied models' densities ``q_sigma ∝ exp(F / sigma^2)`` at the seven noise levels.
 
     For each level of ``SCORE_MATCHING_SETTINGS["tied_sigmas"]`` the tied model
     (:func:`tied_fit_1d`) gives ``log q_sigma`` on the chapter's grid
-    (:func:`raetut.fields.energy_density_1d` of ``model.energy``). Cached.
+    (:func:`raetut.fields.energy_density_1d` of ``model.energy``). ``replicate`` k > 0
+    uses the models of that training replicate (:func:`replicate_data`). Cached.
+
+    Parameters
+    ----------
+    replicate : int
+        >= 0; 0 is the chapter's run.
 
     Returns
     -------
@@ -627,7 +726,12 @@ def measure_tied_energies_1d():
         tv_p_psigma, kl_p_q, out_q, out_p_sigma}), ``sigma_best`` (the level whose
         ``q_sigma`` is closest to ``p`` in total variation), ``data_range``.
     """
-    data = score_matching_data()
+    return _tied_energies_1d(_replicate_arg(replicate))
+
+
+@functools.lru_cache(maxsize=None)
+def _tied_energies_1d(replicate):
+    data = _replicate_data(replicate)
     density, x = data.density, data.grid
     G = x[:, None]
     p, log_p = density.prob(G), density.log_prob(G)
@@ -635,7 +739,7 @@ def measure_tied_energies_1d():
     tied = tied_model_1d()
     fits = {}
     for sig in SCORE_MATCHING_SETTINGS["tied_sigmas"]:
-        P = tied_fit_1d(sig)
+        P = _tied_fit_1d(sig, replicate)
         log_q = energy_density_1d(lambda Z, P=P: tied.energy(P, Z), x, sig, log=True)
         q = np.exp(log_q)
         p_sig = density.smoothed(sig).prob(G)
@@ -805,3 +909,144 @@ def check_untied_field_not_gradient_2d(measurement=None):
     return record("untied DAE: J not symmetric (no energy) [2-D]", m["asymmetry"],
                   NOT_GRADIENT_LEVEL, 0.0, f"n = {m['n']} points, rms curl = {m['rms_curl']:.3g}",
                   passed=bool(m["asymmetry"] > NOT_GRADIENT_LEVEL))
+
+
+# ------------------------------------------------------------ training seeds (replicates)
+
+
+def _replicates_arg(replicates, name="replicates"):
+    replicates = tuple(_replicate_arg(k) for k in replicates)
+    if not replicates or len(set(replicates)) != len(replicates):
+        raise ValueError(f"{name} must be distinct non-negative ints, at least one; "
+                         f"got {replicates!r}")
+    return replicates
+
+
+def measure_criterion_replicates(replicates=SEED_REPLICATES):
+    """The chapter's comparison of score matching, the rCAE and the DAE, per replicate.
+
+    For each replicate (:func:`replicate_data`; 0 is the chapter's run) and each sample
+    size, the three fits of :func:`criterion_fit_1d` read as ``psi = (r - x) / lam``:
+    the relative ``p``-weighted score error (by quadrature on the chapter's grid), the
+    score-matching objective averaged over the replicate's training sample and under
+    ``p`` (:func:`raetut.criteria.score_matching_quadrature_1d`).
+
+    Parameters
+    ----------
+    replicates : sequence of int
+        Default ``SEED_REPLICATES`` (five).
+
+    Returns
+    -------
+    dict
+        ``replicates``; ``floor`` (``-E_p[s^2] / 2``); ``error``, ``jsm_train``,
+        ``jsm_pop``: each ``{(criterion, n): ndarray (len(replicates),)}``;
+        ``jsm_true_train`` ``{n: ndarray}``, the objective of the true score on the same
+        training samples (what a fit that beats it on its own sample has overfitted).
+    """
+    replicates = _replicates_arg(replicates)
+    s = SCORE_MATCHING_SETTINGS
+    lam = s["sigma"] ** 2
+    base = score_matching_data()
+    density, x = base.density, base.grid
+    G = x[:, None]
+    p, score = density.prob(G), density.score(G)
+    weights = p * np.gradient(x)
+    model = criterion_model_1d()
+    true_psi, true_div, _ = _true_score_field()
+    out = {"error": {}, "jsm_train": {}, "jsm_pop": {}, "jsm_true_train": {}}
+    for n in s["sizes"]:
+        out["jsm_true_train"][n] = np.array([
+            float(score_matching_loss(true_psi, true_div, _replicate_data(k).X[:n]))
+            for k in replicates])
+        for criterion in ("sm", "rcae", "dae"):
+            rows = []
+            for k in replicates:
+                est = score_estimate(model, _criterion_fit_1d(criterion, n, k), lam)
+                X_n = _replicate_data(k).X[:n]
+                rows.append((weighted_score_error(est.psi(G), score, weights),
+                             float(score_matching_loss(est.psi, est.divergence, X_n)),
+                             score_matching_quadrature_1d(est.psi, est.divergence, density, x)))
+            rows = np.array(rows, dtype=float)
+            for j, key in enumerate(("error", "jsm_train", "jsm_pop")):
+                out[key][criterion, n] = rows[:, j]
+    out.update(replicates=replicates, floor=float(-0.5 * trapezoid(p * score[:, 0] ** 2, x)))
+    return out
+
+
+def measure_tied_replicates(replicates=TIED_SEED_REPLICATES):
+    """The tied sweep of :func:`measure_tied_energies_1d` over training replicates.
+
+    Parameters
+    ----------
+    replicates : sequence of int
+        Default ``TIED_SEED_REPLICATES`` (three: seven models each).
+
+    Returns
+    -------
+    dict
+        ``replicates``, ``sigmas``; ``tv_q_p``, ``tv_q_psigma``, ``out_q`` and
+        ``out_p_sigma`` (mass of ``q_sigma`` and of ``p_sigma`` beyond the range of the
+        replicate's data): ndarrays ``(len(replicates), len(sigmas))``; ``tv_p_psigma``
+        ``(len(sigmas),)``; ``sigma_best`` (one per replicate).
+    """
+    replicates = _replicates_arg(replicates)
+    sigmas = tuple(SCORE_MATCHING_SETTINGS["tied_sigmas"])
+    sweeps = [_tied_energies_1d(k) for k in replicates]
+
+    def table(key):
+        return np.array([[sw["fits"][sg][key] for sg in sigmas] for sw in sweeps], dtype=float)
+
+    return {"replicates": replicates, "sigmas": sigmas, "tv_q_p": table("tv_q_p"),
+            "tv_q_psigma": table("tv_q_psigma"), "out_q": table("out_q"),
+            "out_p_sigma": table("out_p_sigma"),
+            "tv_p_psigma": table("tv_p_psigma")[0],
+            "sigma_best": tuple(sw["sigma_best"] for sw in sweeps)}
+
+
+def measure_2d_replicates(replicates=SEED_REPLICATES, center=(0.0, 0.0), radius=1.0):
+    """The 2-D tied/untied comparison over training replicates, on the chapter's test points.
+
+    For each replicate, the untied and the tied DAE of :func:`dae_fit_2d`: the Jacobian
+    asymmetry and root-mean-square curl of ``r(x) - x`` (:func:`measure_jacobian_asymmetry`),
+    the circulation of ``(r(x) - x) / sigma^2`` around the circle (nats), and the relative
+    error of ``(r(x) - x) / sigma^2`` as an estimate of the score of ``p_sigma``, over the
+    2000 test points.
+
+    Parameters
+    ----------
+    replicates : sequence of int
+        Default ``SEED_REPLICATES`` (five).
+    center : array_like (2,)
+    radius : float
+
+    Returns
+    -------
+    dict
+        ``replicates``; ``{"untied", "tied"}`` -> dict of ndarrays
+        ``asymmetry``, ``rms_curl``, ``circulation``, ``error`` (one entry per replicate).
+    """
+    replicates = _replicates_arg(replicates)
+    radius = positive_scalar(radius, "radius")
+    center = np.asarray(center, dtype=float)
+    if center.shape != (2,) or not np.all(np.isfinite(center)):
+        raise ValueError(f"center must be 2 finite numbers; got {center!r}")
+    data = score_matching_data()
+    sigma = SCORE_MATCHING_SETTINGS["sigma"]
+    X_test = data.X_test
+    target = data.mixture_2d.smoothed(sigma).score(X_test)
+    out = {"replicates": replicates}
+    for name, tied in (("untied", False), ("tied", True)):
+        rows = []
+        net = dae_model_2d(tied)
+        for k in replicates:
+            r = _reconstruct(net, _dae_fit_2d(tied, k))
+            sym = measure_jacobian_asymmetry(r, X_test)
+            circ = circulation(lambda Z, r=r: r(Z) - Z, center, radius) / sigma**2
+            psi = (r(X_test) - X_test) / sigma**2
+            rows.append((sym["asymmetry"], sym["rms_curl"], circ,
+                         weighted_score_error(psi, target)))
+        rows = np.array(rows, dtype=float)
+        out[name] = {key: rows[:, j] for j, key in
+                     enumerate(("asymmetry", "rms_curl", "circulation", "error"))}
+    return out
