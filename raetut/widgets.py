@@ -3,8 +3,9 @@
 Every interactive figure of the book is drawn by one function ``draw(fig, value)``
 that fills an empty matplotlib figure for one parameter value. From it:
 
-- :func:`static_slider` precomputes one frame per value and returns an HTML player
-  (matplotlib's ``to_jshtml``) whose slider works in a static web page, with no kernel;
+- :func:`static_slider` precomputes one frame per value and returns a player
+  (matplotlib's ``to_jshtml``) whose slider works in a static web page, with no kernel,
+  together with a print picture (a grid of a few frames) for the PDF;
 - :func:`live_slider` returns an ipywidgets slider that redraws the figure in a
   running Jupyter kernel.
 
@@ -13,15 +14,18 @@ A value may be anything ``draw`` understands, e.g. a pair ``(sigma, n)``; give
 imported inside the functions.
 """
 
+import base64
+import html as _html
 import io
 import numbers
 import re
 
-from ._validation import check_signature, one_of, positive_scalar
+from ._validation import check_signature, one_of, positive_int, positive_scalar
 
-__all__ = ["static_slider", "live_slider"]
+__all__ = ["static_slider", "live_slider", "StaticSlider"]
 
 _FRAME_FORMATS = ("png", "jpeg", "svg")
+_MAX_PRINT_FRAMES = 6
 
 
 def _check_values(values):
@@ -73,6 +77,51 @@ def _draw_frame(draw, fig, value, title):
     fig.suptitle(title)
 
 
+class StaticSlider:
+    """What :func:`static_slider` returns: one figure in three forms.
+
+    Displayed as a cell's output, it gives Jupyter and the book's builders a bundle
+    of three representations, each taking the one it can show:
+
+    - ``text/html``: the player (a range slider over the frames), for the website
+      and for Jupyter;
+    - ``image/png``: the print picture, a grid of a few frames chosen evenly over
+      the values, each titled with its value, for the PDF;
+    - ``text/plain``: a short description (``Slider over sigma: 9 frames, 0.05 to 1``)
+      that depends only on the arguments, so a re-executed notebook reproduces it.
+
+    Attributes
+    ----------
+    data : str
+        The player's HTML.
+    png : bytes
+        The print picture.
+    text : str
+        The description.
+    """
+
+    def __init__(self, data, png, text):
+        self.data = data
+        self.png = png
+        self.text = text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/html": self.data,
+            "image/png": base64.b64encode(self.png).decode("ascii"),
+            "text/plain": self.text,
+        }
+
+    def _repr_html_(self):
+        return self.data
+
+    def _repr_png_(self):
+        return self.png
+
+    def __repr__(self):
+        return self.text
+
+
 def static_slider(
     draw,
     values,
@@ -82,6 +131,9 @@ def static_slider(
     dpi=80,
     frame_format="png",
     interval=400,
+    alt=None,
+    print_frames=4,
+    print_dpi=120,
 ):
     """An animation player with a slider over precomputed frames, for static HTML pages.
 
@@ -89,7 +141,11 @@ def static_slider(
     embedded in an HTML player (matplotlib's ``to_jshtml``) whose range slider and
     buttons change the frame in the browser without a kernel. Each frame shows
     ``label = value`` as its title. The figure is closed afterwards, so the notebook
-    shows only the player.
+    shows only the player. The player's slider is labelled with ``label`` and its
+    image described by ``alt``, for readers with a screen reader.
+
+    For print (the PDF), the result also carries a picture of ``print_frames`` of the
+    frames, chosen evenly over the values (the first and the last included), in a grid.
 
     Parameters
     ----------
@@ -98,7 +154,7 @@ def static_slider(
     values : sequence
         Parameter values, one frame each, in slider order.
     label : str
-        Name of the parameter, shown in each frame's title.
+        Name of the parameter, shown in each frame's title and naming the slider.
     fmt : str or callable
         Format of a value in the title: a format string (``"{:.3g}"``) or a
         callable ``value -> str`` (e.g. for pairs of parameters).
@@ -110,10 +166,17 @@ def static_slider(
         ``"png"``, ``"jpeg"`` (smaller) or ``"svg"``.
     interval : float
         Milliseconds between frames when playing.
+    alt : str, optional
+        Text alternative of the player's image: what the figure shows and how it
+        changes with the parameter. Default: built from ``label`` and the values.
+    print_frames : int
+        Number of frames in the print picture, 1 to 6 (at most the number of values).
+    print_dpi : float
+        Resolution of the print picture's frames.
 
     Returns
     -------
-    IPython.display.HTML
+    StaticSlider
         The player; display it as a cell's output.
     """
     check_signature(draw, "draw", 2, "draw(fig, value)")
@@ -124,17 +187,32 @@ def static_slider(
     dpi = positive_scalar(dpi, "dpi")
     frame_format = one_of(frame_format, "frame_format", _FRAME_FORMATS)
     interval = positive_scalar(interval, "interval")
+    print_frames = positive_int(print_frames, "print_frames")
+    if print_frames > _MAX_PRINT_FRAMES:
+        msg = f"print_frames must be at most {_MAX_PRINT_FRAMES}; got {print_frames}"
+        raise ValueError(msg)
+    print_dpi = positive_scalar(print_dpi, "print_dpi")
+    description = _description(label, texts)
+    if alt is None:
+        alt = _default_alt(label, texts)
+    elif not isinstance(alt, str):
+        raise TypeError(f"alt must be a string; got {type(alt).__name__}")
+    elif not alt.strip():
+        raise ValueError("alt must describe the figure; got an empty string")
+    shown = _evenly_chosen(len(values), print_frames)
 
     import matplotlib as mpl
     import matplotlib.pyplot as plt
-    from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
 
+    prints = {}
     fig = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
     try:
 
         def update(i):
             _draw_frame(draw, fig, values[i], _title(label, texts[i]))
+            if i in shown:
+                prints[i] = _figure_rgba(fig, print_dpi)
             return []
 
         # The no-op init_func keeps draw() to exactly one call per value.
@@ -154,10 +232,95 @@ def static_slider(
             "animation.embed_limit": 50.0,
         }
         with mpl.rc_context(settings):
-            html = anim.to_jshtml(default_mode="once")
+            player = anim.to_jshtml(default_mode="once")
     finally:
         plt.close(fig)
-    return HTML(_drop_external_stylesheets(html))
+    player = _label_player(_drop_external_stylesheets(player), _plain(label), alt)
+    png = _grid_png([prints[i] for i in shown])
+    return StaticSlider(player, png, description)
+
+
+def _plain(label):
+    """A label as plain text: ``r"$\\sigma$"`` -> ``"sigma"`` (for screen readers and text)."""
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", label)
+    text = re.sub(r"[$\\{}]", "", text).strip()
+    return text or "value"
+
+
+def _description(label, texts):
+    """``Slider over sigma: 9 frames, 0.05 to 1`` (depends only on the arguments)."""
+    n = len(texts)
+    frames = "1 frame" if n == 1 else f"{n} frames"
+    span = texts[0] if n == 1 else f"{texts[0]} to {texts[-1]}"
+    return f"Slider over {_plain(label)}: {frames}, {span}"
+
+
+def _default_alt(label, texts):
+    """A text alternative from the label and the values (a chapter's own is better)."""
+    name = _plain(label)
+    if len(texts) == 1:
+        return f"Figure for {name} = {texts[0]}."
+    return (
+        f"Figure that changes with {name}: the slider below it steps through "
+        f"{len(texts)} frames, from {name} = {texts[0]} to {name} = {texts[-1]}; "
+        "each frame is titled with its value."
+    )
+
+
+def _evenly_chosen(n, k):
+    """Indices of ``min(n, k)`` of ``n`` frames spread evenly, first and last included."""
+    k = min(n, k)
+    if k == 1:
+        return [0]
+    return sorted({round(j * (n - 1) / (k - 1)) for j in range(k)})
+
+
+def _figure_rgba(fig, dpi):
+    """The figure as it is now, rendered at ``dpi``, as an RGBA array of floats."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    with mpl.rc_context({"savefig.bbox": "standard"}):
+        fig.savefig(buffer, format="png", dpi=dpi)
+    buffer.seek(0)
+    return plt.imread(buffer, format="png")
+
+
+def _grid_png(frames, gap=12):
+    """Tile equally sized RGBA frames into a grid (1, 2 or 3 columns) -> PNG bytes."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    k = len(frames)
+    columns = 1 if k == 1 else 2 if k in (2, 4) else 3
+    rows = -(-k // columns)
+    height, width = frames[0].shape[:2]
+    grid = np.ones((rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap, 4))
+    for j, frame in enumerate(frames):
+        r, c = divmod(j, columns)
+        top, left = r * (height + gap), c * (width + gap)
+        grid[top : top + height, left : left + width] = frame[:height, :width, :4]
+    buffer = io.BytesIO()
+    plt.imsave(buffer, grid, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _label_player(player, label, alt):
+    """Name the player's range input (``aria-label``) and describe its image (``alt``)."""
+    name = _html.escape(f"Choose {label}", quote=True)
+    player = re.sub(
+        r'(<input id="_anim_slider[^"]*")',
+        lambda m: f'{m.group(1)} aria-label="{name}"',
+        player,
+        count=1,
+    )
+    return re.sub(
+        r'(<img id="_anim_img[^"]*")',
+        lambda m: f'{m.group(1)} alt="{_html.escape(alt, quote=True)}"',
+        player,
+        count=1,
+    )
 
 
 def _drop_external_stylesheets(html):

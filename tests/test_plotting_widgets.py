@@ -1,5 +1,6 @@
 """Tests of the book's figure style, plotting helpers and interactive-figure builders."""
 
+import io
 import re
 from types import SimpleNamespace
 
@@ -315,3 +316,97 @@ def test_static_slider_player_loads_nothing_from_the_network():
     html = widgets.static_slider(lambda fig, v: fig.add_subplot().plot([0, v]), [1.0, 2.0]).data
     assert "<input" in html
     assert re.search(r"(href|src)=[\"']https?://", html) is None
+
+
+# --- static slider: print picture, description, accessibility ----------------------
+
+
+def test_static_slider_bundle_has_player_print_picture_and_description():
+    import base64
+
+    result = widgets.static_slider(
+        _draw_sine([]), np.linspace(0.05, 1.0, 9), label="sigma", fmt="{:.3g}",
+        figsize=(3, 2), dpi=40, print_dpi=50,
+    )
+    bundle = result._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "image/png", "text/plain"}
+    assert bundle["text/html"] == result.data
+    assert re.search(r'<input[^>]*type="range"', bundle["text/html"])
+    png = base64.b64decode(bundle["image/png"])
+    assert png == result.png and png.startswith(b"\x89PNG")
+    picture = plt.imread(io.BytesIO(png), format="png")
+    # four frames of 150 x 100 pixels in a 2 x 2 grid with 12-pixel gaps
+    assert picture.shape[:2] == (2 * 100 + 12, 2 * 150 + 12)
+    assert bundle["text/plain"] == "Slider over sigma: 9 frames, 0.05 to 1"
+    assert repr(result) == bundle["text/plain"]
+
+
+def test_static_slider_description_is_deterministic_and_plain():
+    def make():
+        return widgets.static_slider(
+            lambda fig, v: _draw_sine([])(fig, v[0] * v[1]),
+            [(1.0, 2), (2.0, 3)],
+            label=r"$\sigma$",
+            fmt=lambda v: f"{v[0]}/{v[1]}", figsize=(2, 2), dpi=30,
+        )
+
+    first, second = make(), make()
+    assert first.text == second.text == "Slider over sigma: 2 frames, 1.0/2 to 2.0/3"
+    assert first.data != second.data  # the player's element ids are random; nbval ignores them
+
+
+def test_static_slider_print_picture_shows_evenly_chosen_titled_frames(monkeypatch):
+    titles = []
+    original = widgets._figure_rgba
+
+    def spy(fig, dpi):
+        titles.append(fig.get_suptitle())
+        return original(fig, dpi)
+
+    monkeypatch.setattr(widgets, "_figure_rgba", spy)
+    calls = []
+    values = [0.1 * k for k in range(1, 10)]
+    widgets.static_slider(_draw_sine(calls), values, label="a", fmt="{:.1f}",
+                          figsize=(2, 2), dpi=30, print_frames=4, print_dpi=30)
+    assert calls == values  # still one draw per value
+    assert titles == ["a = 0.1", "a = 0.4", "a = 0.6", "a = 0.9"]
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "expected"),
+    [(9, 4, [0, 3, 5, 8]), (2, 4, [0, 1]), (1, 4, [0]), (7, 3, [0, 3, 6]), (6, 6, list(range(6)))],
+)
+def test_print_frames_are_spread_over_the_values(n, k, expected):
+    assert widgets._evenly_chosen(n, k) == expected
+
+
+@pytest.mark.parametrize(("k", "shape"), [(1, (20, 30)), (3, (20, 3 * 30 + 24)),
+                                           (5, (2 * 20 + 12, 3 * 30 + 24))])
+def test_print_grid_layout(k, shape):
+    frames = [np.full((20, 30, 4), 0.5) for _ in range(k)]
+    picture = plt.imread(io.BytesIO(widgets._grid_png(frames)), format="png")
+    assert picture.shape[:2] == shape
+
+
+def test_static_slider_player_is_labelled_and_its_image_described():
+    default = widgets.static_slider(_draw_sine([]), [0.5, 2.0], label=r"$\sigma$",
+                                    figsize=(2, 2), dpi=30).data
+    assert re.search(r'<input[^>]*aria-label="Choose sigma"[^>]*type="range"', default)
+    alt = re.search(r'<img[^>]*alt="([^"]*)"', default).group(1)
+    assert "sigma = 0.5" in alt and "sigma = 2" in alt
+    given = widgets.static_slider(_draw_sine([]), [0.5, 2.0], label="k", figsize=(2, 2), dpi=30,
+                                  alt='A sine whose "frequency" k grows & bends the curve.').data
+    assert 'alt="A sine whose &quot;frequency&quot; k grows &amp; bends the curve."' in given
+
+
+def test_static_slider_rejects_bad_print_and_alt_arguments():
+    draw = _draw_sine([])
+    for bad, error in ((0, ValueError), (7, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="print_frames"):
+            widgets.static_slider(draw, [1.0, 2.0], print_frames=bad)
+    with pytest.raises(ValueError, match="print_dpi"):
+        widgets.static_slider(draw, [1.0, 2.0], print_dpi=0)
+    with pytest.raises(TypeError, match="alt"):
+        widgets.static_slider(draw, [1.0, 2.0], alt=3)
+    with pytest.raises(ValueError, match="alt"):
+        widgets.static_slider(draw, [1.0, 2.0], alt="  ")
