@@ -22,7 +22,7 @@ import re
 
 from ._validation import check_signature, one_of, positive_int, positive_scalar
 
-__all__ = ["static_slider", "live_slider", "StaticSlider"]
+__all__ = ["static_slider", "live_slider"]
 
 _FRAME_FORMATS = ("png", "jpeg", "svg")
 _MAX_PRINT_FRAMES = 6
