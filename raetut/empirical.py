@@ -5,17 +5,17 @@ A training set ``x_1, ..., x_n`` in ``R^d`` defines the empirical distribution
 minimiser of the empirical DAE criterion ``(1/n) sum_i E_eps |r(x_i + eps) - x_i|^2``
 over all functions is the posterior mean
 
-``r*_sigma(x~) = sum_i w_i(x~) x_i``,  ``w_i(x~) = softmax_i(-|x~ - x_i|^2 / (2 sigma^2))``,
+``r*_sigma(x~) = sum_i pi_i(x~) x_i``,  ``pi_i(x~) = softmax_i(-|x~ - x_i|^2 / (2 sigma^2))``,
 
 and the corrupted data have the smooth density
 ``p_hat_sigma = (1/n) sum_i N(x_i, sigma^2 I)``, an isotropic Gaussian mixture with one
 component per training point (the Gaussian kernel density estimate of bandwidth
-``sigma``). Everything here is computed from the weights ``w_i`` directly, without the
+``sigma``). Everything here is computed from the weights ``pi_i`` directly, without the
 mixture machinery of :mod:`raetut.densities`, so the two can be compared:
 
 - :func:`empirical_posterior_weights`, :func:`empirical_denoiser`: Theorem 1;
 - :func:`empirical_log_density`: ``log p_hat_sigma`` by log-sum-exp;
-- :func:`empirical_posterior_covariance`: ``Cov[x | x~] = sum_i w_i (x_i - m)(x_i - m)^T``
+- :func:`empirical_posterior_covariance`: ``Cov[x | x~] = sum_i pi_i (x_i - m)(x_i - m)^T``
   (the posterior is discrete: it has no within-component term);
 - :func:`gaussian_fit_denoiser`: the baseline, the optimal DAE of the Gaussian with the
   data's mean and (possibly singular) covariance;
@@ -80,9 +80,9 @@ def _chunked(f, Z):
 
 
 def empirical_posterior_weights(X, sigma):
-    """The posterior over training points given a corrupted point, ``w_i(x~)``.
+    """The posterior over training points given a corrupted point, ``pi_i(x~)``.
 
-    ``w_i(x~) = exp(-|x~ - x_i|^2 / 2 sigma^2) / sum_j exp(-|x~ - x_j|^2 / 2 sigma^2)``:
+    ``pi_i(x~) = exp(-|x~ - x_i|^2 / 2 sigma^2) / sum_j exp(-|x~ - x_j|^2 / 2 sigma^2)``:
     the probability that ``x~`` was made from ``x_i`` when a training point is drawn
     uniformly and corrupted by ``N(0, sigma^2 I)``.
 
@@ -108,7 +108,7 @@ def empirical_posterior_weights(X, sigma):
 
 
 def empirical_denoiser(X, sigma):
-    """Theorem 1 for the empirical distribution: ``r*_sigma(x~) = sum_i w_i(x~) x_i``.
+    """Theorem 1 for the empirical distribution: ``r*_sigma(x~) = sum_i pi_i(x~) x_i``.
 
     The exact minimiser, over all functions, of the DAE criterion on the training set
     (the average over the ``n`` training points, the expectation over the noise kept).
@@ -175,8 +175,8 @@ def empirical_log_density(X, sigma):
 def empirical_posterior_covariance(X, sigma):
     """``Cov[x | x + eps = x~]`` under the empirical distribution, from the posterior.
 
-    Given ``x~`` the clean point is ``x_i`` with probability ``w_i(x~)``, so
-    ``Cov[x | x~] = sum_i w_i (x_i - m)(x_i - m)^T`` with ``m = sum_i w_i x_i``. By
+    Given ``x~`` the clean point is ``x_i`` with probability ``pi_i(x~)``, so
+    ``Cov[x | x~] = sum_i pi_i (x_i - m)(x_i - m)^T`` with ``m = sum_i pi_i x_i``. By
     second-order Tweedie it is ``sigma^2`` times the Jacobian of the optimal denoiser.
 
     Parameters

@@ -159,3 +159,57 @@ NEGATIVE_CONTROLS["check_memorisation_limit"] = [
     lambda: _memorisation(lambda X, sigma: rt.empirical_denoiser(
         np.vstack([X, ch11.chapter_data().test]), sigma)),
 ]
+
+
+def _networks(make):
+    """One 'network' per level of the chapter's auto-encoders, built by make(train, sigma)."""
+    train = ch11.chapter_data().train
+    return ch11.measure_heldout_errors([make(train, s) for s in ch11.AE_SIGMAS])
+
+
+NEGATIVE_CONTROLS["check_autoencoder_beats_optimum"] = [
+    # the optimum itself: no difference at all
+    lambda: ch11.check_autoencoder_beats_optimum(_networks(rt.empirical_denoiser)),
+    # the nearest training image: memorises as much as the optimum
+    lambda: ch11.check_autoencoder_beats_optimum(_networks(_nearest_image)),
+    # no denoising, r = x~
+    lambda: ch11.check_autoencoder_beats_optimum(_networks(lambda X, s: (lambda Z: Z))),
+]
+
+
+def test_heldout_errors_bad_input():
+    with pytest.raises(ValueError, match="networks"):
+        ch11.measure_heldout_errors([lambda Z: Z], sigmas=(0.1, 0.2))
+    with pytest.raises(TypeError, match="networks"):
+        ch11.measure_heldout_errors([3], sigmas=(0.1,))
+    with pytest.raises(TypeError, match="measurement"):
+        ch11.check_autoencoder_beats_optimum(measurement=1)
+
+
+def _samples(make, sigmas=ch11.SAMPLE_SIGMAS):
+    """The chapter's annealed Langevin with denoisers make(train, sigma) at sigmas."""
+    train = ch11.chapter_data().train
+    return ch11.measure_digit_samples(ch11.sample_digits([make(train, s) for s in sigmas],
+                                                         sigmas))
+
+
+NEGATIVE_CONTROLS["check_empirical_samples_are_copies"] = [
+    # the Gaussian baseline: new images, no copies
+    lambda: ch11.check_empirical_samples_are_copies(_samples(rt.gaussian_fit_denoiser)),
+    # the exact optimum, but annealing stopped at sigma = 0.4: averages of several images
+    lambda: ch11.check_empirical_samples_are_copies(
+        _samples(rt.empirical_denoiser, sigmas=(0.7, 0.4))),
+    # no denoising at all: the score is 0 and the chains diffuse
+    lambda: ch11.check_empirical_samples_are_copies(_samples(lambda X, s: (lambda Z: Z))),
+]
+
+
+def test_digit_samples_bad_input():
+    with pytest.raises(ValueError, match="samples"):
+        ch11.measure_digit_samples(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="samples"):
+        ch11.measure_digit_samples(np.full((3, 64), np.nan))
+    with pytest.raises(TypeError, match="measurement"):
+        ch11.check_empirical_samples_are_copies(measurement=1)
+    with pytest.raises(ValueError, match="step_ratio"):
+        ch11.sample_digits([lambda Z: Z], sigmas=(0.1,), step_ratio=0.0)
