@@ -124,3 +124,43 @@ def test_jacobian_of_the_wrong_shape_is_rejected():
         ch07.measure_optimal_tangents(jacobian=lambda X: np.zeros((X.shape[0], 2)))
     with pytest.raises(TypeError, match="OptimalTangents"):
         ch07.check_optimal_stretch_along(ch07.measure_trained_tangents())
+
+
+def _landing(reconstruct=None, sigma=ch07.SIGMA):
+    return ch07.measure_optimal_landing(sigma=sigma, reconstruct=reconstruct)
+
+
+def _landing_predicted_as(curvature_sign):
+    # The proposition's landing with the curvature term dropped (0) or reversed (+1).
+    m = _landing()
+    frame = ch07.curve_frame(np.asarray(ch07.chapter_data().X_test))
+    w, sigma = ch07.chapter_spiral().width, m.sigma
+    flat = frame.delta * w**2 / (w**2 + sigma**2)
+    predicted = flat + curvature_sign * sigma**2 * frame.kappa / 2
+    return ch07.check_optimal_landing(dataclasses.replace(m, predicted=predicted))
+
+
+NEGATIVE_CONTROLS["check_optimal_landing"] = [
+    lambda: _landing_predicted_as(0.0),
+    lambda: _landing_predicted_as(+1.0),
+    lambda: ch07.check_optimal_landing(_landing(lambda X: X)),
+    lambda: ch07.check_optimal_landing(
+        _landing(rt.dae_optimum(ch07.chapter_spiral(), 0.6 * ch07.SIGMA))),
+]
+
+
+def test_landing_prediction_matches_the_proposition():
+    m = _landing()
+    frame = ch07.curve_frame(np.asarray(ch07.chapter_data().X_test))
+    w, sigma = ch07.chapter_spiral().width, m.sigma
+    np.testing.assert_allclose(
+        m.predicted, frame.delta * w**2 / (w**2 + sigma**2) - sigma**2 * frame.kappa / 2)
+    # Points of the curve itself have delta = 0, and the normal points away from the
+    # centre of curvature: a point moved toward the origin of a turn has delta < 0.
+    t = np.array([6.0, 9.0, 12.0])
+    on_curve = ch07.curve_frame(ch07.chapter_spiral().curve(t))
+    np.testing.assert_allclose(on_curve.delta, 0.0, atol=1e-9)
+    inside = ch07.curve_frame(ch07.chapter_spiral().curve(t) - 0.01 * on_curve.normal)
+    assert np.all(inside.delta < 0)
+    with pytest.raises(ValueError, match="X"):
+        ch07.curve_frame(np.zeros((3, 3)))
