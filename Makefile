@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make book   create .venv if missing, install requirements.txt, execute the notebooks, build _build/html
-#   make test   the same set-up, then lint, unit/property tests, nbval, the book build (-W) and browser tests
+#   make test   the same set-up, then lint, unit/property tests, nbval, the PDF, the book build (-W) and browser tests
+# and, once per machine, as root: make system-deps   (Debian packages: Chromium, npm, TeX Live for the PDF)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 
@@ -26,10 +27,11 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=300
 
-.PHONY: book execute test lint unit nbval run verify page vendor clean help
+.PHONY: book pdf execute test lint unit nbval run verify page vendor system-deps clean help
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes the notebooks, cached)"
+	@echo "make pdf     build the PDF book into _build/latex/raetut.pdf (xelatex; see system-deps)"
 	@echo "make execute only execute the chapters (one per core) into the build's cache"
 	@echo "make test    lint, unit and property tests, nbval, book build with -W, browser tests"
 	@echo "make unit    only the raetut tests"
@@ -37,7 +39,36 @@ help:
 	@echo "make run NB=notebooks/NN_name.ipynb    execute one chapter in place (commit it so)"
 	@echo "make verify  python -m raetut verify: every claim as a table"
 	@echo "make page NB=notebooks/NN_name.ipynb   render one chapter into _build/page"
+	@echo "make system-deps   as root: install the Debian packages the tests and the PDF need"
 	@echo "make clean   remove _build"
+
+# Debian packages besides Python: Chromium (browser tests), npm (vendored MathJax and
+# axe-core), make, TeX Live with xelatex and its fonts (the PDF), poppler-utils (the PDF's
+# test reads it with pdftotext and pdfimages). As root this installs the missing ones;
+# otherwise it prints the one command to run and fails.
+SYSTEM_PACKAGES := chromium npm make texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended texlive-xetex latexmk tex-gyre fonts-freefont-otf poppler-utils
+
+system-deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  case $$p in \
+	    chromium) test -x /usr/bin/chromium && continue ;; \
+	    npm|make|latexmk) command -v $$p >/dev/null && continue ;; \
+	  esac; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "system packages: all installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing system packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+	  echo "missing system packages:$$missing"; \
+	  echo "run this once as root, then make again:"; \
+	  echo "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends$$missing'"; \
+	  exit 1; \
+	fi
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +107,19 @@ execute: $(STAMP) $(CACHE_STAMP)
 book: $(STAMP) $(MATHJAX) execute
 	$(VENV)/bin/jupyter-book build . --keep-going
 
+# The PDF: Sphinx's LaTeX writer through xelatex (_config.yml, tools/latex_book.py), from
+# the execution cache; every interactive figure prints as a grid of its frames.
+PDF := _build/latex/raetut.pdf
+pdf: $(STAMP) execute
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || \
+	  { echo "xelatex and latexmk are needed for the PDF: make system-deps"; exit 1; }
+	rm -f $(PDF)
+	@start=$$(date +%s); \
+	$(VENV)/bin/jupyter-book build . --builder pdflatex --keep-going; \
+	test -f $(PDF); \
+	echo "$(PDF): $$(pdfinfo $(PDF) 2>/dev/null | awk '/^Pages:/ {print $$2}') pages," \
+	  "$$(( $$(stat -c %s $(PDF)) / 1024 )) KiB, built in $$(( $$(date +%s) - start )) s"
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check raetut tests benchmarks tools notebooks
 
@@ -89,7 +133,7 @@ run: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make run NB=notebooks/NN_name.ipynb"; exit 2; }
 	$(VENV)/bin/jupyter execute --inplace --timeout=600 $(NB)
 
-test: $(STAMP) $(MATHJAX) $(AXE) lint execute
+test: system-deps $(STAMP) $(MATHJAX) $(AXE) lint execute pdf
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 verify: $(STAMP)
