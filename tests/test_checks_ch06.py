@@ -147,3 +147,33 @@ def test_training_is_cached_and_read_only():
         ch06.train_autoencoder("cae", 250, 16, SIGMA)
     with pytest.raises(TypeError, match="DAE"):
         ch06.measure_dae(ch06.train_autoencoder("rcae", 250, 4, SIGMA**2))
+
+
+def test_kernel_estimate_is_the_empirical_optimum():
+    grid = ch06.chapter_grid()
+    m = ch06.measure_kernel_estimate(SIGMA, n_samples=250)
+    # The kernel density estimate is a density, and the empirical optimum's score is the
+    # derivative of its logarithm (softmax average against finite differences).
+    np.testing.assert_allclose(np.trapezoid(m.density, grid), 1.0, atol=1e-6)
+    sample = ch06.chapter_density().sample(250, np.random.default_rng(0))
+    inner = slice(400, -400)
+    x, h = grid[inner], 1e-5
+
+    def log_kde(z):
+        return np.log(np.mean(np.exp(-(z[:, None] - sample[None, :, 0]) ** 2
+                                     / (2 * SIGMA**2)), axis=1))
+
+    np.testing.assert_allclose(m.score[inner], (log_kde(x + h) - log_kde(x - h)) / (2 * h),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.density, np.exp(log_kde(grid)) / np.sqrt(2 * np.pi * SIGMA**2),
+                               rtol=1e-12)
+    # Same sample as the chapter's trained network of that size.
+    np.testing.assert_array_equal(np.sort(sample[:, 0]),
+                                  np.sort(ch06.train_autoencoder("dae", 250, 16, SIGMA).X[:, 0]))
+    # Bias of the criterion as in the table; a wider kernel: less sampling error, more bias.
+    assert m.bias == pytest.approx(ch06.measure_dae(
+        ch06.train_autoencoder("dae", 250, 16, SIGMA)).bias)
+    wide = ch06.measure_kernel_estimate(2 * SIGMA, n_samples=250)
+    assert wide.to_optimum < m.to_optimum and wide.bias > m.bias
+    with pytest.raises(ValueError, match="sigma"):
+        ch06.measure_kernel_estimate(0.0)

@@ -49,6 +49,8 @@ __all__ = [
     "check_excess_loss_rate",
     "check_excess_loss_identity",
     "check_attractors_at_points",
+    "KernelEstimate",
+    "measure_kernel_estimate",
 ]
 
 # The chapter's grids: quadrature (holds the mass of p and p_sigma), plotting range, and
@@ -724,3 +726,58 @@ def check_attractors_at_points(measurement=None):
         require=m.one_each,
     )
 
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelEstimate:
+    """The empirical DAE optimum of a training sample as a kernel density estimate.
+
+    On the chapter's grid: ``density`` is ``p_hat_sigma = (1/N) sum_i N(x_i, sigma^2)``
+    (the Gaussian kernel density estimate of bandwidth ``sigma``), ``smoothed`` is
+    ``p_sigma``, ``score`` is ``grad log p_hat_sigma = (r_hat*(x) - x) / sigma^2`` with
+    ``r_hat*`` the empirical optimum. Relative ``p``-weighted score errors, as in the
+    chapter's table: ``error`` against ``s``, ``bias`` (of ``s_sigma`` against ``s``) and
+    ``to_optimum`` (against ``s_sigma``), the part due to the finite sample alone.
+    """
+
+    sigma: float
+    n_samples: int
+    density: np.ndarray
+    smoothed: np.ndarray
+    score: np.ndarray
+    error: float
+    bias: float
+    to_optimum: float
+
+
+def measure_kernel_estimate(sigma, n_samples=1000, seed=0):
+    """What a DAE of unlimited capacity learns from the chapter's sample (item 3).
+
+    The sample is the one :func:`train_autoencoder` draws for ``(n_samples, seed)``; no
+    network is trained.
+
+    Parameters
+    ----------
+    sigma : float
+        The noise level, which is the kernel's bandwidth.
+    n_samples : int
+    seed : int
+
+    Returns
+    -------
+    KernelEstimate
+    """
+    sigma = positive_scalar(sigma, "sigma")
+    density, grid = chapter_density(), chapter_grid()
+    X = chapter_density().sample(n_samples, np.random.default_rng(seed))
+    X_grid = grid[:, None]
+    d2 = (grid[:, None] - X[None, :, 0]) ** 2
+    kde = np.mean(np.exp(-d2 / (2 * sigma**2)), axis=1) / np.sqrt(2 * np.pi * sigma**2)
+    score = (empirical_dae_optimum(X, sigma)(X_grid)[:, 0] - grid) / sigma**2
+    target = density.smoothed(sigma).score(X_grid)[:, 0]
+    return KernelEstimate(
+        sigma=sigma, n_samples=int(n_samples), density=_read_only(kde),
+        smoothed=_read_only(density.smoothed(sigma).prob(X_grid)), score=_read_only(score),
+        error=score_error_1d(score, density, grid), bias=score_error_1d(target, density, grid),
+        to_optimum=score_error_1d(score, density, grid, reference=target),
+    )
