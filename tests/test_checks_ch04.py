@@ -60,6 +60,21 @@ def _default_2d():
     return ch04.measure_rcae_2d()
 
 
+def _dae_jacobian_correction(density, X):
+    """The DAE's coefficient, the Jacobian of c_DAE = Delta s / 2 + (grad s) s (central
+    differences: rt.dae_jacobian_correction computes the same one point at a time, slowly)."""
+    return rt.finite_difference_jacobian(lambda Z: rt.dae_score_correction(density, Z), X)
+
+
+def _zero_jacobian_correction(density, X):
+    """The first-order Jacobian claim alone: no lam^2 term."""
+    return np.zeros((len(X), 2, 2))
+
+
+def _flipped_jacobian_correction(density, X):
+    return -rt.rcae_jacobian_correction(density, X)
+
+
 def _first_order_closed_form(mean, variance, lam):
     return lambda X: X - lam * (X - mean) / variance
 
@@ -105,6 +120,12 @@ NEGATIVE_CONTROLS = {
         lambda: ch04.check_rcae_2d_coefficient(_default_2d(), correction=rt.dae_score_correction),
         lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(1))),
         lambda: ch04.check_rcae_2d_coefficient(ch04.measure_rcae_2d(solver=_field_solver_2d(0))),
+    ],
+    "check_rcae_jacobian_2d": [
+        lambda: ch04.check_rcae_jacobian_2d(_default_2d(), correction=_dae_jacobian_correction),
+        lambda: ch04.check_rcae_jacobian_2d(_default_2d(), correction=_zero_jacobian_correction),
+        lambda: ch04.check_rcae_jacobian_2d(_default_2d(), correction=_flipped_jacobian_correction),
+        lambda: ch04.check_rcae_jacobian_2d(ch04.measure_rcae_2d(solver=_dae_solver_2d)),
     ],
     "check_langevin_resolvent": [
         lambda: _langevin_check(solver=_dae_solver, n_grid=4001),
@@ -190,6 +211,30 @@ def test_2d_grid_correction_removes_the_floor():
     assert np.all(np.diff(np.log(m.first_order_error)) < 0)
 
 
+def test_2d_jacobian_check_rejects_the_dae_coefficient_in_every_entry():
+    # Q_DAE = grad^2 (Delta log p + |s|^2) / 2 differs from Q = grad^2 (Delta log p +
+    # |s|^2 / 2) by half the Hessian of Delta log p: far beyond the tolerance, and in the
+    # off-diagonal entries alone too.
+    m = _default_2d()
+    result = ch04.check_rcae_jacobian_2d(m, correction=_dae_jacobian_correction)
+    assert result.measured == pytest.approx(0.68, abs=0.03)
+    Q_dae = _dae_jacobian_correction(m.density, m.points)
+    off = np.abs(m.jacobian_coefficient - Q_dae)[:, [0, 1], [1, 0]]
+    assert np.max(off) / np.max(np.abs(m.jacobian_coefficient)) > 3 * result.tolerance
+
+
+def test_2d_jacobian_coefficient_is_symmetric_and_its_grid_error_is_removed():
+    m = _default_2d()
+    c = m.jacobian_coefficient
+    scale = np.max(np.abs(c))
+    assert np.max(np.abs(c - np.swapaxes(c, 1, 2))) < 0.01 * scale  # Q is symmetric
+    Q = rt.rcae_jacobian_correction(m.density, m.points)
+    # After the grid correction the quotient at the smallest lam, where the grid's error
+    # divided by lam^2 is largest, is already within 5% of Q.
+    lam, raw = m.lams[-1], m.jacobian_residuals[-1]
+    assert np.max(np.abs(raw / lam**2 - Q)) < 0.05 * scale
+
+
 def test_langevin_check_rejects_the_dae_optimum_by_many_standard_errors():
     # The DAE optimum with sigma^2 = lam differs from the rCAE's by about lam^2 Delta s / 2;
     # at the chapter's lam and paths that is tens of standard errors, far beyond z = 3.6.
@@ -236,6 +281,9 @@ def test_curl_check_measures_a_grid_independent_curl():
         (lambda: ch04.measure_gaussian_rcae_solver(variance=-1.0), ValueError, "variance"),
         (lambda: ch04.measure_rcae_2d(density=rt.paper_density_1d()), TypeError, "density"),
         (lambda: ch04.measure_rcae_2d(grid=(-4.5, 4.5, 161, 162)), ValueError, "share"),
+        (lambda: ch04.check_rcae_jacobian_2d(3), TypeError, "measurement"),
+        (lambda: ch04.check_rcae_jacobian_2d(_default_2d(), correction=lambda d, X: X),
+         ValueError, "correction"),
         (lambda: ch04.measure_langevin_resolvent(points=[[0.3001]]), ValueError, "points"),
         (lambda: ch04.measure_langevin_resolvent(n_grid=4000), ValueError, "n_grid"),
         (lambda: ch04.measure_langevin_resolvent(rng=0), TypeError, "rng"),
