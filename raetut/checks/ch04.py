@@ -700,8 +700,8 @@ def check_rcae_jacobian_2d(measurement=None, correction=None):
     ``h_coarse^2 h_fine^2`` four times smaller), so the chapter's grids leave about
     1.4e-2; (2) the ``lam^3`` term of ``J``, 0.25 of ``max |Q|`` in the quotient at
     ``lam = 5e-3`` and falling roughly in half with each halving of ``lam``, which the
-    two fitted corrections leave at a few 1e-3 (the finer pair measures 1.7e-3 in all). The tolerance is about twice their
-    sum. The wrong answers are many tolerances away: the DAE's coefficient, the Jacobian
+    two fitted corrections leave at a few 1e-3 (the finer pair measures 1.7e-3 in all).
+    The tolerance is about twice their sum. The wrong answers are many tolerances away: the DAE's coefficient, the Jacobian
     of ``c_DAE = Delta s / 2 + (grad s) s`` (:func:`raetut.optimal.dae_jacobian_correction`),
     misses by 0.68 (by 0.14 in the off-diagonal entries alone); a zero correction (the
     first-order claim alone) by 1; the sign flip by 2. The DAE optimum with
