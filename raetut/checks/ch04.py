@@ -691,22 +691,23 @@ def check_rcae_jacobian_2d(measurement=None, correction=None):
     ``correction`` (default :func:`raetut.optimal.rcae_jacobian_correction`, fourth
     derivatives of ``log p`` by automatic differentiation, independent of the grid) at
     the nodes where ``p >= 0.01 max p``, far from the edges of the grid. Measured:
-    ``max |c - Q|`` over the entries and the nodes, relative to ``max |c|`` (a scale that
-    does not depend on the candidate ``Q``; ``max |Q|`` differs from it by 0.3%); expected 0,
-    tolerance ``JACOBIAN_2D_TOLERANCE`` = 3e-2. What it neglects: (1) the grid error
-    left by the combination, ``O(h^4)`` in ``J`` and proportional to ``lam`` (``J - I``
-    is), so ``O(h^4 / lam)`` in the quotient, largest at the smallest ``lam``: the
-    coefficient moves by 1.1e-2 when the grids are 241 and 321 points instead (an error
-    ``h_coarse^2 h_fine^2`` four times smaller), so the chapter's grids leave about
-    1.4e-2; (2) the ``lam^3`` term of ``J``, 0.25 of ``max |Q|`` in the quotient at
-    ``lam = 5e-3`` and falling roughly in half with each halving of ``lam``, which the
-    two fitted corrections leave at a few 1e-3 (the finer pair measures 1.7e-3 in all).
-    The tolerance is about twice their sum. The wrong answers are many tolerances away: the DAE's coefficient, the Jacobian
-    of ``c_DAE = Delta s / 2 + (grad s) s`` (:func:`raetut.optimal.dae_jacobian_correction`),
-    misses by 0.68 (by 0.14 in the off-diagonal entries alone); a zero correction (the
-    first-order claim alone) by 1; the sign flip by 2. The DAE optimum with
-    ``sigma^2 = lam`` in place of the solver measures its own coefficient and misses by
-    1.9. Measured on the chapter's objects: 9.1e-3 (off-diagonal entries 1.1e-3).
+    ``max |c - Q|`` over the entries and the nodes, relative to ``max |c|`` (a scale that does not
+    depend on the candidate ``Q``; ``max |Q|`` differs from it by 0.3%); expected 0,
+    tolerance ``JACOBIAN_2D_TOLERANCE`` = 3e-2. What it neglects: (1) the grid error left by
+    the combination, ``O(h^4)`` in ``J`` and proportional to ``lam`` (``J - I`` is), so
+    ``O(h^4 / lam)`` in the quotient, largest at the smallest ``lam``: the coefficient moves
+    by 1.1e-2 when the grids are 241 and 321 points instead (an error
+    ``h_coarse^2 h_fine^2`` four times smaller), so the chapter's grids leave about 1.4e-2; (2) the
+    ``lam^3`` term of ``J``, 0.25 of ``max |Q|`` in the quotient at ``lam = 5e-3`` and
+    falling roughly in half with each halving of ``lam``, which the two fitted corrections
+    leave at a few 1e-3 (the finer pair measures 1.7e-3 in all). The tolerance is about
+    twice their sum. The wrong answers are many tolerances away: the DAE's coefficient, the
+    Jacobian of ``c_DAE = Delta s / 2 + (grad s) s``
+    (:func:`raetut.optimal.dae_jacobian_correction`), misses by 0.68 (by 0.14 in the
+    off-diagonal entries alone); a zero correction (the first-order claim alone) by 1; the
+    sign flip by 2. The DAE optimum with ``sigma^2 = lam`` in place of the solver measures
+    its own coefficient and misses by 1.9. Measured on the chapter's objects: 9.1e-3
+    (off-diagonal entries 1.1e-3).
 
     Parameters
     ----------
