@@ -362,8 +362,8 @@ def measure_score_on_data(configs=TABLE_CONFIGS, fitter=None, min_hidden=16):
     ScoreOnData
     """
     if fitter is None:
-        def fitter(n, h, s):
-            return _chapter_dae(n, h, s, 0)
+        def fitter(n, h, sigma):
+            return _chapter_dae(n, h, sigma, 0)
     check_callable(fitter, "fitter")
     configs = tuple(tuple(c) for c in configs)
     bound, null, excess, informative = [], [], [], []
@@ -480,7 +480,7 @@ def measure_learning_curve(sample_sizes=CURVE_SIZES, seeds=CURVE_SEEDS, n_hidden
     density, grid = chapter_density(), chapter_grid()
     X_grid = grid[:, None]
     target = density.smoothed(sigma).score(X_grid)[:, 0]
-    sizes, seeds = tuple(int(n) for n in sample_sizes), tuple(int(s) for s in seeds)
+    sizes, seeds = tuple(int(n) for n in sample_sizes), tuple(int(seed) for seed in seeds)
     if not sizes or not seeds:
         raise ValueError(f"sample_sizes and seeds must not be empty; got {sizes}, {seeds}")
     shape = (len(sizes), len(seeds))
