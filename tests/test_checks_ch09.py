@@ -122,7 +122,26 @@ def _frozen_curl_bias():
     return dataclasses.replace(m, runs=tuple(frozen(r.eta) for r in m.runs))
 
 
+@functools.lru_cache(maxsize=None)
+def _one_point(which):
+    density = ch09.chapter_density_1d()
+    rules = {
+        # the one-point rule given as the exact difference
+        "one-point as exact": {"exact": ch09.one_point_log_ratio(density.score)},
+        # the exact difference given as the one-point rule: no bias to find
+        "exact as one-point": {"one_point": rt.exact_log_ratio(density.log_prob)},
+        # the exact difference of the wrong density, log p_sigma
+        "p_sigma": {"exact": rt.exact_log_ratio(density.smoothed(SIGMA).log_prob)},
+    }
+    return ch09.measure_one_point_bias(**rules[which])
+
+
 NEGATIVE_CONTROLS = {
+    "check_one_point_rule_bias": [
+        lambda: checks.check_one_point_rule_bias(_one_point("one-point as exact")),
+        lambda: checks.check_one_point_rule_bias(_one_point("exact as one-point")),
+        lambda: checks.check_one_point_rule_bias(_one_point("p_sigma")),
+    ],
     "check_exact_denoiser_chain_samples_p_sigma": [
         lambda: checks.check_exact_denoiser_chain_samples_p_sigma(
             _fit(_frozen_1d(), _cdf_p_sigma())),
@@ -233,7 +252,7 @@ NEGATIVE_CONTROLS = {
 
 def test_chapter_checks_pass_with_the_chapter_objects():
     results = checks.run_all(9)
-    assert len(results) == 14
+    assert len(results) == 15
     failed = [(r.name, r.measured, r.tolerance, r.detail) for r in results if not r.passed]
     assert not failed
 
@@ -336,3 +355,44 @@ def test_curl_bias_shrinks_with_the_step_and_the_control_is_unbiased():
     for run in m.control_runs:
         assert abs(run.mean - 1.0) < 4 * run.se
     assert all(run.start_energy > 4 for run in m.runs)
+
+
+def test_grid_stationary_law_of_the_one_point_rule_matches_a_simulated_chain():
+    # the grid kernel against the sampler itself: 1000 chains of rt.metropolis_hastings
+    # with the one-point rule at eta = 1, started at draws of p, 1500 steps after 500 of
+    # burn-in; their CDF is compared with the grid law's (KS), and both are far from p
+    density = ch09.chapter_density_1d()
+    rule = ch09.one_point_log_ratio(density.score)
+    grid = np.linspace(-6, 6, 1200)
+    law = ch09.grid_stationary_law(rule, grid, 1.0)
+    rng = np.random.default_rng(12)
+    res = rt.metropolis_hastings(rule, density.sample(1000, rng), 2000, 1.0, rng)
+    draws = np.sort(res.samples[500:].ravel())
+    # the grid law puts mass law_i on [x_i - h/2, x_i + h/2]: its CDF, linear in between
+    h = grid[1] - grid[0]
+    cdf_grid = np.interp(draws, np.r_[grid - h / 2, grid[-1] + h / 2], np.r_[0, np.cumsum(law)])
+    empirical = np.arange(1, draws.size + 1) / draws.size
+    ks_grid = np.max(np.abs(empirical - cdf_grid))
+    ks_p = np.max(np.abs(empirical - rt.mixture_cdf_1d(density)(draws)))
+    # ESS of the indicators is of the order of 1e5 here: a KS tolerance of ~0.01 is loose
+    assert ks_grid < 0.01 < 0.05 < ks_p
+
+
+def test_one_point_bias_is_of_first_order_in_the_step():
+    # the stationary bias of the one-point rule vanishes with the step (prop-mh-small-step:
+    # its first-order log-ratio s(x) . (y - x) is the exact one's), linearly
+    m = ch09.measure_one_point_bias(etas=(0.1, 0.2), n_grid=600)
+    ratio = np.array(m.tv_one_point) / np.array(m.etas)
+    assert ratio[1] == pytest.approx(ratio[0], rel=0.02)
+    assert max(m.tv_exact) < 1e-9
+
+
+def test_one_point_helpers_reject_bad_input():
+    with pytest.raises(TypeError, match="score"):
+        ch09.one_point_log_ratio(3.0)
+    with pytest.raises(ValueError, match="grid"):
+        ch09.grid_stationary_law(lambda x, y: 0 * x[:, 0], [0.0, 0.5, 2.0], 1.0)
+    with pytest.raises(ValueError, match="eta"):
+        ch09.grid_stationary_law(lambda x, y: 0 * x[:, 0], [0.0, 1.0, 2.0], -1.0)
+    with pytest.raises(ValueError, match="log_ratio"):
+        ch09.grid_stationary_law(lambda x, y: np.zeros(2), [0.0, 1.0, 2.0], 1.0)
