@@ -1,6 +1,7 @@
 """Chapter 3's checks: each passes on the chapter's objects and fails on plausible wrong answers."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -150,3 +151,27 @@ def test_measurements_hold_the_chapters_settings():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@functools.lru_cache(maxsize=1)
+def _contractive_fits():
+    return ch03.measure_contractive_fits()
+
+
+NEGATIVE_CONTROLS["check_cae_penalty_escapes"] = [
+    # the tied CAE: rescaling the code changes r, so its penalty binds
+    lambda: ch03.check_cae_penalty_escapes(_contractive_fits(), fit="CAE, tied"),
+    # the rCAE: its penalty is on r itself, and its value cannot go below the optimum's
+    lambda: ch03.check_cae_penalty_escapes(_contractive_fits(), fit="rCAE"),
+    # an untied CAE stopped after 20 iterations, before the escape
+    lambda: ch03.check_cae_penalty_escapes(ch03.measure_contractive_fits(n_iter=20)),
+]
+
+
+def test_contractive_fits_bad_input():
+    with pytest.raises(ValueError, match="fit"):
+        ch03.check_cae_penalty_escapes(_contractive_fits(), fit="DAE")
+    with pytest.raises(TypeError, match="measurement"):
+        ch03.check_cae_penalty_escapes(measurement=1)
+    with pytest.raises(ValueError, match="lam"):
+        ch03.measure_contractive_fits(lam=0.0)
