@@ -161,3 +161,43 @@ def test_pdf_has_the_notebooks_figures(pdf):
     expected = notebook_figures()
     assert expected > 0
     assert images >= expected, f"the PDF has {images} images, the notebooks {expected} figures"
+
+
+def code_lines(hidden):
+    """Distinctive code lines (20-60 characters, no comments) of the notebooks' code cells
+    whose input the website folds (``hidden``: tagged ``hide-input``) or shows."""
+    cells = {True: [], False: []}
+    for page in toc_files():
+        path = ROOT / (page + ".ipynb")
+        if not path.exists():
+            continue
+        for cell in json.loads(path.read_text())["cells"]:
+            tags = cell["metadata"].get("tags", [])
+            if cell["cell_type"] != "code" or {"remove-cell", "remove-input"} & set(tags):
+                continue
+            lines = [line.strip() for line in "".join(cell["source"]).splitlines()]
+            cells["hide-input" in tags].append(lines)
+    shown = {line for lines in cells[False] for line in lines}
+    return {
+        _normalise(line)
+        for lines in cells[hidden]
+        for line in lines
+        if 20 <= len(line) <= 60 and not line.startswith("#") and (not hidden or line not in shown)
+    }
+
+
+def test_pdf_leaves_out_the_code_the_website_folds(text):
+    # tools/latex_book.py drops the source of hide-input cells: in print, as on the
+    # website, prose -> figure -> prose. A short line may occur elsewhere by chance, and
+    # a long one is wrapped in print, hence the margins.
+    hidden, shown = code_lines(hidden=True), code_lines(hidden=False)
+    assert hidden and shown
+    printed_hidden = sorted(line for line in hidden if line in text)
+    printed_shown = sum(line in text for line in shown)
+    assert len(printed_hidden) <= 0.05 * len(hidden), (
+        f"{len(printed_hidden)} of {len(hidden)} lines of folded code are printed, e.g. "
+        f"{printed_hidden[:3]}"
+    )
+    assert printed_shown >= 0.8 * len(shown), (
+        f"only {printed_shown} of {len(shown)} lines of visible code are printed"
+    )

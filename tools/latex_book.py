@@ -12,7 +12,10 @@ document so that
 - the chapters of the numbered parts are numbered 1, 2, ... as on the website
   (``\\mainmatter``),
 - the parts that the website leaves unnumbered (the reference pages) come in the back
-  matter, as unnumbered chapters.
+  matter, as unnumbered chapters,
+- the code of cells tagged ``hide-input`` (folded behind a "show code" toggle on the
+  website: cells that only draw a figure) is left out, so that the page reads prose,
+  figure, prose as on the website; their outputs stay.
 
 The LaTeX macros it emits (``\\raetutfrontmatter``, ``\\raetutmainmatter``,
 ``\\raetutbackmatter``, ``\\raetutpart``) are defined by :data:`PREAMBLE`, which
@@ -130,9 +133,29 @@ class BookStructure(SphinxPostTransform):
         document.insert(index, book)
 
 
+class DropHiddenInputs(SphinxPostTransform):
+    """Leave out the source of code cells whose input the website folds (``hide-input``)."""
+
+    builders = ("latex",)
+    default_priority = 899
+
+    def run(self, **kwargs):
+        for cell in list(self.document.findall(nodes.container)):
+            if cell.get("nb_element") != "cell_code":
+                continue
+            if cell.get("hide_mode") not in ("input", "input+output"):
+                continue
+            for child in list(cell.children):
+                if isinstance(child, nodes.container) and (
+                    child.get("nb_element") == "cell_code_source"
+                ):
+                    cell.remove(child)
+
+
 def setup(app):
     app.connect("doctree-read", mark_root_toctrees, priority=900)
     app.add_post_transform(BookStructure)
+    app.add_post_transform(DropHiddenInputs)
     app.connect("config-inited", _add_preamble)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
