@@ -363,7 +363,7 @@ def test_grid_stationary_law_of_the_one_point_rule_matches_a_simulated_chain():
     # burn-in; their CDF is compared with the grid law's (KS), and both are far from p
     density = ch09.chapter_density_1d()
     rule = ch09.one_point_log_ratio(density.score)
-    grid = np.linspace(-6, 6, 1200)
+    grid = np.linspace(-6, 6, 600)
     law = ch09.grid_stationary_law(rule, grid, 1.0)
     rng = np.random.default_rng(12)
     res = rt.metropolis_hastings(rule, density.sample(1000, rng), 2000, 1.0, rng)
@@ -381,7 +381,7 @@ def test_grid_stationary_law_of_the_one_point_rule_matches_a_simulated_chain():
 def test_one_point_bias_is_of_first_order_in_the_step():
     # the stationary bias of the one-point rule vanishes with the step (prop-mh-small-step:
     # its first-order log-ratio s(x) . (y - x) is the exact one's), linearly
-    m = ch09.measure_one_point_bias(etas=(0.1, 0.2), n_grid=600)
+    m = ch09.measure_one_point_bias(etas=(0.1, 0.2), n_grid=400)
     ratio = np.array(m.tv_one_point) / np.array(m.etas)
     assert ratio[1] == pytest.approx(ratio[0], rel=0.02)
     assert max(m.tv_exact) < 1e-9
