@@ -46,7 +46,7 @@ __all__ = [
 KINDS = ("identity", "numerical", "statistical")
 
 #: The book's chapters, numbered as on the website.
-CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,168 @@
+"""Chapter 12's checks: each passes on the chapter's objects and fails on wrong answers."""
+
+import numpy as np
+import pytest
+
+import raetut as rt
+from raetut.checks import ch12
+
+
+def _score_half_log(X):
+    """The log term's 1/2 forgotten: (x, y) / (rho^2 + 1) counted twice."""
+    X = np.asarray(X, dtype=float)
+    return ch12.score(X) - X / (1.0 + np.sum(X**2, axis=1, keepdims=True))
+
+
+def _score_no_rho(X):
+    """d rho / dx = x / rho dropped: the radial term 2 (rho - 2) (x, y)."""
+    X = np.asarray(X, dtype=float)
+    rho = np.linalg.norm(X, axis=1, keepdims=True)
+    return ch12.score(X) + 2 * (rho - 2) * X / rho - 2 * (rho - 2) * X
+
+
+def _identity(score_fn):
+    return ch12.check_score_closed_form(ch12.measure_score_identity(score_fn))
+
+
+def _frozen(n_steps=200):
+    """Chains that never move: every state is the chain's start."""
+    return np.broadcast_to(ch12.starts(), (n_steps,) + ch12.starts().shape).copy()
+
+
+def _sample_test(sample):
+    return ch12.measure_sample_test(sample=sample)
+
+
+def _exact_sample():
+    return ch12.thinned(ch12.run_sampler("MH, exact E").samples)
+
+
+def _one_point_sample():
+    return ch12.thinned(ch12.run_sampler("MH, one-point rule, exact score").samples)
+
+
+def _learned_sample():
+    return ch12.thinned(ch12.run_sampler("MH, line integral of r").samples)
+
+
+def _reference_training_half():
+    # 400 draws of the reference's other half, every 4th of the training sample (every
+    # 200th step), so as nearly independent as the test sample
+    return ch12.reference_training()[::4][:400]
+
+
+def _bias(xs, ys):
+    return ch12.check_control_bias_directions(ch12.measure_control_bias(xs=xs, ys=ys))
+
+
+def _exact_chains():
+    return ch12.run_sampler("MH, exact E").samples[ch12.CHAINS["burn_in"]:]
+
+
+NEGATIVE_CONTROLS = {
+    "check_score_closed_form": [
+        lambda: _identity(lambda X: -ch12.score(X)),
+        lambda: _identity(_score_half_log),
+        lambda: _identity(_score_no_rho),
+    ],
+    "check_reference_chains_converged": [
+        lambda: ch12.check_reference_chains_converged(
+            ch12.measure_reference_rhat(_frozen())),
+        # the first 300 steps, burn-in included: the starts are not forgotten
+        lambda: ch12.check_reference_chains_converged(
+            ch12.measure_reference_rhat(ch12.reference_chains()[0].samples[:300])),
+    ],
+    "check_exact_mh_matches_reference": [
+        lambda: ch12.check_exact_mh_matches_reference(_sample_test(_one_point_sample())),
+        lambda: ch12.check_exact_mh_matches_reference(_sample_test(_learned_sample())),
+        lambda: ch12.check_exact_mh_matches_reference(_sample_test(ch12.starts(400, seed=9))),
+    ],
+    "check_one_point_rule_is_biased": [
+        lambda: ch12.check_one_point_rule_is_biased(_sample_test(_exact_sample())),
+        lambda: ch12.check_one_point_rule_is_biased(_sample_test(_reference_training_half())),
+    ],
+    "check_learned_mh_is_detectably_biased": [
+        lambda: ch12.check_learned_mh_is_detectably_biased(_sample_test(_exact_sample())),
+    ],
+    "check_control_chain_is_ula_pushed_forward": [
+        lambda: ch12.check_control_chain_is_ula_pushed_forward(
+            ch12.measure_control_is_ula(step=np.sqrt(ch12.LAM))),
+        # the states x (not the corrupted points y) held against ULA
+        lambda: ch12.check_control_chain_is_ula_pushed_forward(_states_against_ula()),
+    ],
+    "check_control_bias_directions": [
+        lambda: _bias(ch12.reference_chains()[0].samples[1000:], _exact_chains()),
+        lambda: _bias(_exact_chains(), _exact_chains()),
+        lambda: _bias(*reversed(ch12.control_run(ch12.LAM))),
+    ],
+}
+
+
+def _states_against_ula():
+    m = ch12.measure_control_is_ula()
+    xs = m.control_ys + ch12.LAM * ch12.score(m.control_ys.reshape(-1, 2)).reshape(
+        m.control_ys.shape)
+    return ch12.UlaIdentity(xs, m.ula, m.lam)
+
+
+def test_every_chapter_check_passes_with_its_defaults():
+    names = [entry.name for entry in rt.checks.registry(12)]
+    assert sorted(names) == sorted(NEGATIVE_CONTROLS)
+    for entry in rt.checks.registry(12):
+        result = entry.function()
+        assert result.passed, (entry.name, result.measured, result.tolerance, result.detail)
+
+
+def test_score_against_central_differences():
+    X = np.random.default_rng(4).uniform(-3, 3, (50, 2))
+    h = 1e-5
+    fd = np.stack([(ch12.log_prob(X + h * e) - ch12.log_prob(X - h * e)) / (2 * h)
+                   for e in np.eye(2)], axis=1)
+    np.testing.assert_allclose(ch12.score(X), fd, rtol=1e-6, atol=1e-6)
+
+
+def test_score_is_finite_at_the_origin_and_energy_has_the_four_modes():
+    assert np.all(np.isfinite(ch12.score(np.zeros((1, 2)))))
+    modes = np.sqrt(2.0) * np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]]) * 0.93
+    assert np.all(ch12.energy(modes) < ch12.energy(np.zeros((1, 2)))[0] - 2.0)
+
+
+def test_permutation_test_statistic_and_null():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(60, 2)), rng.normal(size=(50, 2))
+    t = ch12.permutation_test(X, Y, 100, np.random.default_rng(1))
+    assert t.statistic == pytest.approx(rt.energy_distance(X, Y, unbiased=True), abs=1e-12)
+    # the identity permutation of the quadratic-form null reproduces the statistic
+    P = np.concatenate([X, Y])
+    perm = np.random.default_rng(1).permutation(110)
+    explicit = rt.energy_distance(P[perm[:60]], P[perm[60:]], unbiased=True)
+    assert t.null[0] == pytest.approx(explicit, abs=1e-12)
+    assert 0 < t.p_value <= 1
+    shifted = ch12.permutation_test(X + 1.0, Y, 100, np.random.default_rng(1))
+    assert shifted.p_value == pytest.approx(1 / 101)
+
+
+def test_one_point_rule_misses_the_quadratic_term():
+    x = np.array([[1.0, 1.0]])
+    h = np.array([[1e-3, -2e-3]])
+    exact = rt.exact_log_ratio(ch12.log_prob)(x, x + h)
+    one_point = ch12.one_point_log_ratio(ch12.score)(x, x + h)
+    assert abs(exact - one_point)[0] < 1e-4
+    assert abs(exact - one_point)[0] > 1e-7
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: ch12.energy(np.zeros((3, 3))), ValueError, "X"),
+        (lambda: ch12.run_sampler("Gibbs"), ValueError, "name"),
+        (lambda: ch12.one_point_log_ratio(3), TypeError, "score_fn"),
+        (lambda: ch12.reconstruction_chain(3, 0.01, np.zeros((2, 2)), 5, None),
+         TypeError, "r"),
+        (lambda: ch12.permutation_test(np.zeros((3, 2)), np.zeros((3, 2)), 0),
+         ValueError, "n_permutations"),
+    ],
+)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
