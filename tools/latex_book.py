@@ -13,6 +13,8 @@ document so that
   (``\\mainmatter``),
 - the parts that the website leaves unnumbered (the reference pages) come in the back
   matter, as unnumbered chapters,
+- the citations are listed under the heading of the bibliography page, not in a
+  second, otherwise empty chapter,
 - the code of cells tagged ``hide-input`` (folded behind a "show code" toggle on the
   website: cells that only draw a figure) is left out, so that the page reads prose,
   figure, prose as on the website; their outputs stay.
@@ -43,6 +45,14 @@ PREAMBLE = r"""
 \newcommand{\raetutbackmatter}{\backmatter\setcounter{secnumdepth}{-1}}
 \newcommand{\raetutpart}[1]{\cleardoublepage\phantomsection
   \addcontentsline{toc}{part}{#1}\part*{#1}}
+% The citations follow the heading of the bibliography page (the last page of the book):
+% no second chapter "Bibliography" of their own, no page break before them.
+\makeatletter
+\renewenvironment{sphinxthebibliography}[1]
+  {\let\raetut@chapter\chapter\def\chapter*##1{\let\chapter\raetut@chapter}%
+   \begin{thebibliography}{#1}}
+  {\end{thebibliography}}
+\makeatother
 % --- end of tools/latex_book.py ---
 """
 
