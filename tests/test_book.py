@@ -309,3 +309,147 @@ def test_static_sliders_change_the_figure(browser, site, page):
             assert len(seen) == 2, f"{page}: moving the slider does not change the figure"
     finally:
         visit.page.close()
+
+
+# --- accessibility (axe-core) ---------------------------------------------------------------
+
+AXE = ROOT / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_FAILING_IMPACTS = {"critical", "serious"}
+# Violations that only the theme itself can fix: (rule id, pattern for the node's
+# selector, reason). Everything else that axe reports as critical or serious fails.
+KNOWN_AXE = [
+    (
+        "label-content-name-mismatch",
+        re.compile(r"search-button"),
+        "pydata-sphinx-theme's search button shows the text 'Search' and the shortcut "
+        "'Ctrl+K' but is named 'Search' by its aria-label; the markup is in the theme's "
+        "template (search-button-field.html)",
+    ),
+]
+# Pages that Sphinx and sphinx-proof generate besides those of the table of contents.
+GENERATED_PAGES = ["genindex", "search", "prf-prf"]
+# Wait for MathJax to finish typesetting, so that axe sees the page a reader sees.
+MATHJAX_DONE_JS = """
+() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+      ? MathJax.startup.promise.then(() => true) : true
+"""
+# Switch the theme to dark mode at once (no colour transitions half-way when axe looks).
+DARK_MODE_JS = """
+() => new Promise(resolve => {
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { transition: none !important; }';
+  document.head.appendChild(style);
+  document.documentElement.dataset.theme = 'dark';
+  document.documentElement.dataset.mode = 'dark';
+  requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+})
+"""
+AXE_RUN_JS = """
+async (options) => {
+  const result = await axe.run(document, options);
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                              summary: (n.failureSummary || '').slice(0, 200)})),
+  }));
+}
+"""
+CONTENT_IMAGES_JS = """
+Array.from(document.querySelectorAll('main img, article img'))
+     .map(i => ({alt: i.getAttribute('alt'), src: (i.getAttribute('src') || '').slice(0, 80)}))
+"""
+# An alt text that is a file name or a path (../_images/<hash>.png) says nothing.
+FILE_LIKE_ALT = re.compile(r"^\S*\.(png|jpe?g|gif|svg|webp)$|^\S*/\S*$|^data:", re.IGNORECASE)
+
+
+def axe_violations(page, rules=None):
+    """Run axe-core on a loaded Playwright page; returns its violations as plain dicts.
+
+    With ``rules`` only those rule ids run; otherwise the WCAG 2.0/2.1 A and AA rules.
+    """
+    page.evaluate(MATHJAX_DONE_JS)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    if rules:
+        options = {"runOnly": {"type": "rule", "values": rules}, "resultTypes": ["violations"]}
+    else:
+        options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    return page.evaluate(AXE_RUN_JS, options)
+
+
+def known_reason(rule, target):
+    for known_rule, pattern, reason in KNOWN_AXE:
+        if rule == known_rule and pattern.search(target):
+            return reason
+    return None
+
+
+def failing_violations(violations):
+    """The critical and serious violations, without the nodes listed in KNOWN_AXE."""
+    failing = []
+    for v in violations:
+        if v["impact"] not in AXE_FAILING_IMPACTS:
+            continue
+        nodes = [n for n in v["nodes"] if known_reason(v["id"], n["target"]) is None]
+        if nodes:
+            failing.append({**v, "nodes": nodes})
+    return failing
+
+
+def describe_violations(page, mode, violations, n_nodes=3):
+    lines = []
+    for v in violations:
+        lines.append(
+            f"{page} ({mode}): {v['id']} [{v['impact']}] {v['help']}: {len(v['nodes'])} node(s)"
+        )
+        for n in v["nodes"][:n_nodes]:
+            lines.append(f"    {n['target']}: {n['html']}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def axe_script():
+    if not AXE.exists():
+        pytest.fail(f"{AXE.relative_to(ROOT)} not found: run `make vendor` (fetches axe-core)")
+    return AXE
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", toc_files() + GENERATED_PAGES)
+def test_pages_pass_axe_wcag21_aa(browser, site, axe_script, page):
+    """No critical or serious WCAG 2.1 A/AA violation (axe-core), in light and dark mode."""
+    visit = PageVisit(browser, page_url(site, page))
+    try:
+        light = failing_violations(axe_violations(visit.page))
+        # The colours change with the mode; the structure does not.
+        visit.page.evaluate(DARK_MODE_JS)
+        dark = failing_violations(axe_violations(visit.page, rules=["color-contrast"]))
+    finally:
+        visit.page.close()
+    report = "\n".join(
+        describe_violations(page, mode, found)
+        for mode, found in (("light", light), ("dark", dark))
+        if found
+    )
+    if light or dark:
+        pytest.fail("accessibility violations:\n" + report)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", toc_files())
+def test_images_have_alt_text(browser, site, page):
+    """Every image in the content says what it shows: an alt text that is not a file path."""
+    visit = PageVisit(browser, page_url(site, page))
+    try:
+        images = visit.page.evaluate(CONTENT_IMAGES_JS)
+    finally:
+        visit.page.close()
+    bad = [
+        i for i in images if not (i["alt"] or "").strip() or FILE_LIKE_ALT.search(i["alt"].strip())
+    ]
+    if bad:
+        pytest.fail(
+            f"{page}: {len(bad)} of {len(images)} images without a real alt text: "
+            + ", ".join(f"{i['src']} (alt={i['alt']!r})" for i in bad[:5])
+        )

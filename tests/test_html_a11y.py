@@ -1,7 +1,9 @@
-"""tools/html_a11y.py: the bibliography's entries are list items of its ARIA list."""
+"""tools/html_a11y.py: the bibliography's entries are list items of its ARIA list, and the
+summaries of folded code cells are named by their visible text."""
 
 from docutils.core import publish_parts
-from html_a11y import fix_citation_roles
+from html_a11y import fix_citation_roles, fix_folded_cell_summaries
+from myst_nb.sphinx_ import visit_HideCellInput
 
 # Two citations, as sphinxcontrib-bibtex's {bibliography} leaves them in the doctree.
 SOURCE = """
@@ -34,3 +36,25 @@ def test_citations_become_list_items():
 def test_other_markup_is_left_alone():
     body = '<div class="note" role="doc-biblioentry"><p>role="doc-biblioentry"</p></div>'
     assert fix_citation_roles(body) == body
+
+
+class _Translator:
+    def __init__(self):
+        self.body = []
+
+
+def myst_nb_summary():
+    """The opening of a folded code cell, written by myst-nb's own visitor."""
+    translator = _Translator()
+    node = {"classes": ["tag_hide-input"], "prompt_show": "Show code", "prompt_hide": "Hide"}
+    visit_HideCellInput(translator, node)
+    return "".join(translator.body)
+
+
+def test_folded_cell_summaries_are_named_by_their_text():
+    html = myst_nb_summary()
+    assert 'aria-label="Toggle hidden content"' in html  # what myst-nb still writes
+    fixed = fix_folded_cell_summaries(html)
+    assert "aria-label" not in fixed
+    assert fixed.startswith('<details class="admonition hide tag_hide-input">\n<summary>\n<p')
+    assert fix_folded_cell_summaries(fixed) == fixed
