@@ -165,6 +165,10 @@ NEGATIVE_CONTROLS["check_cae_penalty_escapes"] = [
     lambda: ch03.check_cae_penalty_escapes(_contractive_fits(), fit="rCAE"),
     # an untied CAE stopped after 20 iterations, before the escape
     lambda: ch03.check_cae_penalty_escapes(ch03.measure_contractive_fits(n_iter=20)),
+    # a plain auto-encoder (no penalty in training) reported as the untied CAE
+    lambda: ch03.check_cae_penalty_escapes(dataclasses.replace(
+        ch03.measure_contractive_fits(lam=1e-9), lam=ch03.CAE_LAM,
+        optimum_value=_contractive_fits().optimum_value)),
 ]
 
 

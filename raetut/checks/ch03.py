@@ -548,8 +548,9 @@ class ContractiveFits:
         The fits, as in :data:`CAE_FITS`.
     loss_histories : tuple of ndarray
         Training criterion after each iteration, per fit.
-    encoder_penalty, jacobian_penalty : ndarray, shape (3,)
-        ``E ||df/dx||^2`` and ``E r'(x)^2`` over the training points, per fit.
+    reconstruction_error, encoder_penalty, jacobian_penalty : ndarray, shape (3,)
+        ``E (r(x) - x)^2``, ``E ||df/dx||^2`` and ``E r'(x)^2`` over the training points,
+        per fit, recomputed from the fitted parameters.
     decoder_norm : ndarray, shape (3,)
         ``||V||_F`` (for tied weights the encoder's ``||W||_F``).
     grid : ndarray, shape (m,)
@@ -561,13 +562,17 @@ class ContractiveFits:
     score_error : ndarray, shape (3,)
         RMS of ``estimate - score`` under ``p`` (quadrature on ``grid``).
     optimum_value : float
-        The rCAE criterion's smallest value, at the optimal rCAE
-        (:func:`raetut.optimal.rcae_optimum_1d`, quadrature).
+        The smallest value of the rCAE criterion for the density ``p`` over all functions,
+        at the optimal rCAE (:func:`raetut.optimal.rcae_optimum_1d`, quadrature).
+    optimum_score_error : float
+        RMS of ``(r*_lam(x) - x) / lam - s(x)`` under ``p`` on ``grid``: what ``lam`` alone
+        leaves, for the optimum itself.
     """
 
     lam: float
     names: tuple
     loss_histories: tuple
+    reconstruction_error: np.ndarray
     encoder_penalty: np.ndarray
     jacobian_penalty: np.ndarray
     decoder_norm: np.ndarray
@@ -576,10 +581,21 @@ class ContractiveFits:
     score: np.ndarray
     score_error: np.ndarray
     optimum_value: float
+    optimum_score_error: float
 
     def final_loss(self, name):
-        """The training criterion at the end of the fit ``name``."""
+        """The training criterion at the end of the fit ``name`` (as training reported it)."""
         return float(self.loss_histories[self.names.index(name)][-1])
+
+    def cae_value(self, name):
+        """The CAE criterion at ``lam`` of the fit ``name``, from its stored parameters."""
+        k = self.names.index(name)
+        return float(self.reconstruction_error[k] + self.lam * self.encoder_penalty[k])
+
+    def rcae_value(self, name):
+        """The rCAE criterion at ``lam`` of the fit ``name``'s reconstruction ``r``."""
+        k = self.names.index(name)
+        return float(self.reconstruction_error[k] + self.lam * self.jacobian_penalty[k])
 
 
 def measure_contractive_fits(density=None, lam=CAE_LAM, n_samples=CAE_SAMPLES,
@@ -614,7 +630,7 @@ def measure_contractive_fits(density=None, lam=CAE_LAM, n_samples=CAE_SAMPLES,
     weights = trapezoid_weights(grid) * density.prob(G)
     weights = weights / np.sum(weights)
     score = density.score(G)[:, 0]
-    out = {k: [] for k in ("hist", "enc", "jac", "norm", "est", "err")}
+    out = {k: [] for k in ("hist", "rec", "enc", "jac", "norm", "est", "err")}
     for _, criterion, tied in CAE_FITS:
         model = models.Autoencoder(1, n_hidden, activation="sigmoid", tied=tied)
         fit = training.fit(model, X, criterion=criterion, lam=lam,
@@ -622,6 +638,7 @@ def measure_contractive_fits(density=None, lam=CAE_LAM, n_samples=CAE_SAMPLES,
         p = fit.params
         estimate = (model.reconstruct(p, G) - G)[:, 0] / lam
         out["hist"].append(np.asarray(fit.loss_history, dtype=float))
+        out["rec"].append(np.mean((model.reconstruct(p, X) - X) ** 2))
         out["enc"].append(np.mean(model.encoder_jacobian_sq_norm(p, X)))
         out["jac"].append(np.mean(model.jacobian_sq_norm(p, X)))
         out["norm"].append(np.linalg.norm(model.unpack(p)["V"]))
@@ -632,10 +649,12 @@ def measure_contractive_fits(density=None, lam=CAE_LAM, n_samples=CAE_SAMPLES,
     r_opt = optimal.rcae_optimum_1d(lambda x: density.log_prob(x[:, None]), wide, lam)
     p_wide = trapezoid_weights(wide) * density.prob(wide[:, None])
     optimum_value = float(p_wide @ ((r_opt - wide) ** 2 + lam * np.gradient(r_opt, wide) ** 2))
+    optimum_estimate = (np.interp(grid, wide, r_opt) - grid) / lam
+    optimum_score_error = float(np.sqrt(weights @ (optimum_estimate - score) ** 2))
     return ContractiveFits(lam, tuple(n for n, _, _ in CAE_FITS), tuple(out["hist"]),
-                           np.array(out["enc"]), np.array(out["jac"]), np.array(out["norm"]),
-                           grid, np.array(out["est"]), score, np.array(out["err"]),
-                           optimum_value)
+                           np.array(out["rec"]), np.array(out["enc"]), np.array(out["jac"]),
+                           np.array(out["norm"]), grid, np.array(out["est"]), score,
+                           np.array(out["err"]), optimum_value, optimum_score_error)
 
 
 #: The untied CAE's criterion must fall below this fraction of the rCAE's smallest value.
@@ -649,16 +668,21 @@ def check_cae_penalty_escapes(measurement=None, fit="CAE, untied"):
     For an untied auto-encoder the CAE penalty ``E ||df/dx||^2`` can be lowered without
     changing ``r``: shrink the encoder's weights and grow the decoder's (exact for a
     linear code, ex-dae-rcae-cae; for a sigmoid code, whose small inputs it answers
-    linearly, the same holds in the limit). The CAE's infimum is therefore that of the
-    reconstruction error, 0, approached with ``r`` near the identity and ``||V||`` growing,
-    while every function ``r`` has an rCAE value at least that of the optimal rCAE. The
-    claim: after training, the untied CAE's criterion is below ``CAE_ESCAPE`` = 1 % of the
-    optimal rCAE's value, with ``E r'^2`` within 0.05 of 1 (``r`` is essentially the
-    identity). The 1 % is a margin, not an expansion: a criterion whose penalty binds
-    cannot go below a fair fraction of the rCAE's value (the tied CAE, whose rescaling
-    changes ``r``, ends at about 16 %; the rCAE itself at about 100 %, its training
-    criterion on 1000 points being within a few per cent of the population value).
-    Over the sample seeds 0-3: untied 0.0007-0.0019, tied 0.155-0.173, rCAE 0.995-1.008.
+    linearly, in the limit: with ``b = 0``, ``V = 4/w``, ``c = -2/w`` and encoder weight
+    ``w``, ``r(x) = x - w^2 x^3 / 12 + ...`` and the penalty is at most ``w^2 / 16``). The
+    CAE's infimum is therefore that of the reconstruction error, 0, approached with ``r``
+    near the identity and ``|V|`` growing, while for the density ``p`` every function has
+    an rCAE value at least that of the optimal rCAE.
+
+    The claim: after training, the untied CAE's criterion at ``lam``, recomputed from its
+    parameters (reconstruction error plus ``lam`` times the encoder penalty, so that a
+    fit with no penalty, or a penalty computed as 0, does not pass), is below
+    ``CAE_ESCAPE`` = 1 % of the optimal rCAE's value, with ``E r'^2`` within 0.05 of 1
+    (``r`` is essentially the identity) and the decoder grown to at least twice the
+    rCAE fit's ``|V|`` (the rescaling itself). The 1 % is a margin between what the
+    escape reaches (its infimum is 0; 0.0007-0.0019 over the sample seeds 0-3) and what a
+    binding penalty leaves (the tied CAE, whose rescaling changes ``r``: 0.155-0.173 by
+    its training criterion; the rCAE fit, whose encoder is not rescaled: about 0.2).
 
     Parameters
     ----------
@@ -677,12 +701,14 @@ def check_cae_penalty_escapes(measurement=None, fit="CAE, untied"):
     if fit not in m.names:
         raise ValueError(f"fit must be one of {list(m.names)}; got {fit!r}")
     k = m.names.index(fit)
-    ratio = m.final_loss(fit) / m.optimum_value
+    ratio = m.cae_value(fit) / m.optimum_value
+    rcae_norm = m.decoder_norm[m.names.index("rCAE")]
     return record(
         "untied CAE: criterion < 1% of the optimal rCAE's, with r' ~ 1 (penalty escaped)",
         ratio, 0.0, CAE_ESCAPE,
-        detail=f"{fit}: final criterion {m.final_loss(fit):.3g} vs optimal rCAE value "
+        detail=f"{fit}: CAE criterion {m.cae_value(fit):.3g} vs optimal rCAE value "
                f"{m.optimum_value:.3g}; E r'^2 = {m.jacobian_penalty[k]:.3f}, "
-               f"E |df/dx|^2 = {m.encoder_penalty[k]:.3g}, |V| = {m.decoder_norm[k]:.3g}",
-        require=abs(m.jacobian_penalty[k] - 1.0) <= 0.05,
+               f"E |df/dx|^2 = {m.encoder_penalty[k]:.3g}, |V| = {m.decoder_norm[k]:.3g} "
+               f"(rCAE fit {rcae_norm:.3g})",
+        require=abs(m.jacobian_penalty[k] - 1.0) <= 0.05 and m.decoder_norm[k] >= 2 * rcae_norm,
     )
