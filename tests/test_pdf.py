@@ -65,10 +65,12 @@ def pdf():
     for tool in ("pdftotext", "pdfimages"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing: `make system-deps` installs poppler-utils")
+    sources = [ROOT / "_toc.yml", ROOT / "_config.yml"] + [
+        ROOT / (page + suffix) for page in toc_files() for suffix in (".ipynb", ".md")
+    ]
     stale = [
         str(p.relative_to(ROOT))
-        for page in toc_files()
-        for p in (ROOT / (page + ".ipynb"), ROOT / (page + ".md"))
+        for p in sources
         if p.exists() and p.stat().st_mtime > PDF.stat().st_mtime
     ]
     if stale:
