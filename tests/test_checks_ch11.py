@@ -213,3 +213,23 @@ def test_digit_samples_bad_input():
         ch11.check_empirical_samples_are_copies(measurement=1)
     with pytest.raises(ValueError, match="step_ratio"):
         ch11.sample_digits([lambda Z: Z], sigmas=(0.1,), step_ratio=0.0)
+
+
+NEGATIVE_CONTROLS["check_empirical_orthogonality"] = [
+    # the nearest training image
+    lambda: ch11.check_empirical_orthogonality(ch11.measure_orthogonality(optimum=_nearest_image)),
+    # the softmax at the wrong noise level, 0.9 sigma and sqrt(2) sigma
+    lambda: ch11.check_empirical_orthogonality(ch11.measure_orthogonality(optimum=_scaled(0.9))),
+    lambda: ch11.check_empirical_orthogonality(ch11.measure_orthogonality(
+        optimum=_scaled(np.sqrt(2.0)))),
+    # the Gaussian baseline: orthogonal to every affine g, not to the nearest image
+    lambda: ch11.check_empirical_orthogonality(ch11.measure_orthogonality(
+        optimum=rt.gaussian_fit_denoiser)),
+]
+
+
+def test_orthogonality_bad_input():
+    with pytest.raises(TypeError, match="measurement"):
+        ch11.check_empirical_orthogonality(measurement=1)
+    with pytest.raises(ValueError, match="n_draws"):
+        ch11.measure_orthogonality(n_draws=0)
