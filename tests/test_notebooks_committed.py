@@ -5,6 +5,7 @@ outputs); these tests make sure every chapter was run before it was committed.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,38 @@ def test_notebook_follows_the_chapter_standard(path):
     assert "assert all(" in _verification_code(nb), (
         f"{path.name}: the verification asserts nothing")
     assert "static_slider" in code, f"{path.name}: no interactive figure for the website"
+
+
+def _lines_starting_a_list_inside_inline_math(source):
+    """Lines of a Markdown cell that begin with ``+ ``, ``- `` or ``* `` inside ``$...$``.
+
+    Markdown reads such a line as a list item and breaks the formula, on the website and
+    in the PDF; the operator belongs at the end of the line before.
+    """
+    found, inline, display = [], False, False
+    for number, line in enumerate(source.split("\n"), start=1):
+        if line.strip() == "$$":
+            display = not display
+            continue
+        if display:
+            continue
+        if inline and re.match(r"\s*[+\-*] ", line):
+            found.append(number)
+        if len(re.findall(r"(?<!\\)\$", line.replace("$$", ""))) % 2:
+            inline = not inline
+    return found
+
+
+def test_the_math_guard_finds_a_broken_line():
+    assert _lines_starting_a_list_inside_inline_math("$a = b\n+ c$ and\n- a list item") == [2]
+    assert _lines_starting_a_list_inside_inline_math("$a = b +\nc$\n- a list item") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_line_inside_inline_math_starts_a_list(path):
+    nb = json.loads(path.read_text())
+    broken = [(i, line) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"
+              for line in _lines_starting_a_list_inside_inline_math("".join(c["source"]))]
+    assert not broken, (f"{path.name}: (cell, line) {broken} start with +, - or * inside "
+                        "$...$; Markdown reads them as list items: move the operator to the "
+                        "end of the line before")
