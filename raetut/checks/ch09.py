@@ -1290,7 +1290,7 @@ def measure_one_point_bias(density=None, etas=ONE_POINT_ETAS, exact=None, one_po
     of ``log p`` and the one-point rule with the exact score of ``p``; that run is cached).
 
     ``exact`` and ``one_point`` are log-ratio callables (as for
-    :func:`~raetut.metropolis_hastings`); the target is ``density``.
+    :func:`~raetut.sampling.metropolis_hastings`); the target is ``density``.
     """
     if (density is None and exact is None and one_point is None and n_grid ==
             ONE_POINT_GRID["n"] and tuple(etas) == ONE_POINT_ETAS):
