@@ -27,7 +27,7 @@ export OPENBLAS_CORETYPE ?= Haswell
 endif
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env --nbval-cell-timeout=300
 
-.PHONY: book pdf execute test lint unit nbval run verify page vendor system-deps clean help
+.PHONY: book pdf pdf-committed execute test lint unit nbval run verify page vendor system-deps clean help
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes the notebooks, cached)"
@@ -110,15 +110,27 @@ book: $(STAMP) $(MATHJAX) execute
 # The PDF: Sphinx's LaTeX writer through xelatex (_config.yml, tools/latex_book.py), from
 # the execution cache; every interactive figure prints as a grid of its frames.
 PDF := _build/latex/raetut.pdf
-pdf: $(STAMP) execute
+define build_pdf
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || \
 	  { echo "xelatex and latexmk are needed for the PDF: make system-deps"; exit 1; }
 	rm -f $(PDF)
 	@start=$$(date +%s); \
-	$(VENV)/bin/jupyter-book build . --builder pdflatex --keep-going; \
+	$(VENV)/bin/jupyter-book build . --builder pdflatex --keep-going $(1); \
 	test -f $(PDF); \
 	echo "$(PDF): $$(pdfinfo $(PDF) 2>/dev/null | awk '/^Pages:/ {print $$2}') pages," \
 	  "$$(( $$(stat -c %s $(PDF)) / 1024 )) KiB, built in $$(( $$(date +%s) - start )) s"
+endef
+pdf: $(STAMP) execute
+	$(call build_pdf,)
+
+# make test renders the notebooks' committed outputs (nbval, in the same run, shows that
+# re-executing reproduces them), so the notebooks are executed once per test run.
+COMMITTED_CONFIG := _build/config-committed.yml
+$(COMMITTED_CONFIG): _config.yml tools/committed_config.py $(STAMP)
+	$(PY) tools/committed_config.py $@ >/dev/null
+
+pdf-committed: $(STAMP) $(COMMITTED_CONFIG)
+	$(call build_pdf,--config $(COMMITTED_CONFIG))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check raetut tests benchmarks tools notebooks
@@ -133,8 +145,10 @@ run: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make run NB=notebooks/NN_name.ipynb"; exit 2; }
 	$(VENV)/bin/jupyter execute --inplace --timeout=600 $(NB)
 
-test: system-deps $(STAMP) $(MATHJAX) $(AXE) lint execute pdf
-	$(PY) -m pytest tests notebooks $(NBVAL)
+# One test run executes each notebook once (nbval); pytest-xdist runs the test files on
+# both cores, a notebook's cells always in one worker (--dist loadfile).
+test: system-deps $(STAMP) $(MATHJAX) $(AXE) lint pdf-committed
+	$(PY) -m pytest -n 2 --dist loadfile tests notebooks $(NBVAL)
 
 verify: $(STAMP)
 	$(PY) -m raetut verify

@@ -1,7 +1,7 @@
 """The book builds with warnings as errors, and its pages work in a real browser.
 
-The build runs once per session from a clean ``_build/html`` (the execution cache
-in ``_build/.jupyter_cache`` is kept, so unchanged notebooks are not executed twice).
+The build runs once per session from a clean ``_build/html`` and renders the notebooks'
+committed outputs, executing nothing (nbval checks them in the same run).
 Browser tests drive Debian's Chromium through Playwright; on a machine without
 ``/usr/bin/chromium`` they fail with a message saying how to install it, unless
 they are deselected with ``-m "not browser"``.
@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 from book_toc import toc_files
+from committed_config import write_committed_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
@@ -52,13 +53,19 @@ def notebook_pages():
 
 @pytest.fixture(scope="session")
 def book_build():
-    """Build the book once, from a clean _build/html, with -W -n --keep-going."""
+    """Build the book once, from a clean _build/html, with -W -n --keep-going.
+
+    The pages render the notebooks' committed outputs (tools/committed_config.py): nbval
+    re-executes every chapter in the same test run and checks that it reproduces them.
+    """
     shutil.rmtree(HTML, ignore_errors=True)
     shutil.rmtree(BUILD / ".doctrees", ignore_errors=True)
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    config = write_committed_config(BUILD / "config-committed.yml")
     start = time.perf_counter()
     proc = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going"],
+        [str(jupyter_book), "build", str(ROOT), "--config", str(config), "-W", "-n",
+         "--keep-going"],
         capture_output=True,
         text=True,
         timeout=1800,
