@@ -129,7 +129,7 @@ COMMITTED_CONFIG := _build/config-committed.yml
 $(COMMITTED_CONFIG): _config.yml tools/committed_config.py $(STAMP)
 	$(PY) tools/committed_config.py $@ >/dev/null
 
-pdf-committed: $(STAMP) $(COMMITTED_CONFIG)
+pdf-committed: $(STAMP) $(COMMITTED_CONFIG) $(CACHE_STAMP)
 	$(call build_pdf,--config $(COMMITTED_CONFIG))
 
 lint: $(STAMP)

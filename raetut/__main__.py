@@ -10,8 +10,10 @@ EPILOG = """\
 verify runs every check registered in raetut.checks (each chapter's module, each check
 with the chapter's own settings) and prints a table: claim | kind | measured | expected |
 tolerance | PASS/FAIL, then the count by kind and the wall time. Kinds: identity (two
-independent computations agree to round-off), numerical (an order, a coefficient, a
-discretisation error), statistical (a sample statistic against its null distribution).
+independent computations agree to round-off), algebra (an identity true for every input,
+which checks the code only), numerical (an order, a coefficient, a discretisation error),
+statistical (a sample statistic against its null distribution), heuristic (a threshold
+with a wide margin but no error rate).
 
 exit status: 0 if every check passed, 1 if any failed, 2 for a usage error.
 """

@@ -13,12 +13,19 @@ Every record says which kind of evidence it is (:data:`raetut.checks.KINDS`):
 
 ``identity``
     two independent computations of one quantity agree to round-off;
+``algebra``
+    an identity that holds point by point for every input (a consequence of the
+    architecture or of a formula), computed two independent ways: it can catch a wrong
+    implementation, never a property of the data, the density or the training;
 ``numerical``
     an order of convergence, a coefficient or a discretisation error, within a
     tolerance argued from the neglected terms;
 ``statistical``
     a sample statistic against its null distribution, with the error rate (and the
-    power against the nearest wrong answer) stated in the docstring.
+    power against the nearest wrong answer) stated in the docstring;
+``heuristic``
+    a threshold with a wide margin argued from the mechanism (a barrier, a contraction),
+    on simulated chains, but with no error rate.
 """
 
 import dataclasses
@@ -43,7 +50,7 @@ __all__ = [
 ]
 
 #: The kinds of evidence a check can be (see the module docstring).
-KINDS = ("identity", "numerical", "statistical")
+KINDS = ("identity", "algebra", "numerical", "statistical", "heuristic")
 
 #: The book's chapters, numbered as on the website.
 CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)

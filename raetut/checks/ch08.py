@@ -414,7 +414,7 @@ def _identity_record(m, which):
     )
 
 
-@register(chapter=8, kind="identity")
+@register(chapter=8, kind="algebra")
 def check_score_matching_identity(measurement=None):
     """Result 6 for the true score: ``L_rCAE(x + lam psi)`` equals its score-matching split.
 
@@ -438,7 +438,7 @@ def check_score_matching_identity(measurement=None):
     return _identity_record(m, "psi = s")
 
 
-@register(chapter=8, kind="identity")
+@register(chapter=8, kind="algebra")
 def check_score_matching_identity_rcae_fit(measurement=None):
     """Result 6 for the field of the rCAE trained on the 1000 samples.
 
@@ -460,7 +460,7 @@ def check_score_matching_identity_rcae_fit(measurement=None):
     return _identity_record(measurement, "rCAE fit")
 
 
-@register(chapter=8, kind="identity")
+@register(chapter=8, kind="algebra")
 def check_score_matching_identity_sm_fit(measurement=None):
     """Result 6 for the field of the score-matching fit on the 1000 samples.
 
@@ -803,8 +803,8 @@ check_tied_energy_gradient_1d.__doc__ = (
     + _ENERGY_DOC)
 check_tied_energy_gradient_2d.__doc__ = (
     "Tied 2-D DAE: ``r(x) - x = grad F(x)`` on the 2000 test points." + _ENERGY_DOC)
-check_tied_energy_gradient_1d = register(chapter=8, kind="identity")(check_tied_energy_gradient_1d)
-check_tied_energy_gradient_2d = register(chapter=8, kind="identity")(check_tied_energy_gradient_2d)
+check_tied_energy_gradient_1d = register(chapter=8, kind="algebra")(check_tied_energy_gradient_1d)
+check_tied_energy_gradient_2d = register(chapter=8, kind="algebra")(check_tied_energy_gradient_2d)
 
 
 # ------------------------------------------------------------------ gradient fields (2-D)
@@ -876,9 +876,9 @@ check_tied_jacobian_symmetric_2d.__doc__ = (
 check_optimum_jacobian_symmetric_2d.__doc__ = (
     "Exact optimum ``r*_sigma`` of the 2-D mixture: its Jacobian is symmetric."
     + _SYMMETRY_DOC)
-check_tied_jacobian_symmetric_2d = register(chapter=8, kind="identity")(
+check_tied_jacobian_symmetric_2d = register(chapter=8, kind="algebra")(
     check_tied_jacobian_symmetric_2d)
-check_optimum_jacobian_symmetric_2d = register(chapter=8, kind="identity")(
+check_optimum_jacobian_symmetric_2d = register(chapter=8, kind="algebra")(
     check_optimum_jacobian_symmetric_2d)
 
 

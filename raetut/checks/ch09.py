@@ -837,7 +837,7 @@ def _reach_record(claim, samples, region):
                   require=started_outside >= MIN_FAR_START_FRACTION)
 
 
-@register(chapter=9, kind="statistical")
+@register(chapter=9, kind="heuristic")
 def check_far_chains_of_exact_denoiser_reach_data(samples=None):
     """Every chain of ``r*_sigma`` started far from the data (on [-14, 14]) ends in the data
     region after 400 steps of 0.5.
@@ -854,7 +854,7 @@ def check_far_chains_of_exact_denoiser_reach_data(samples=None):
     return _reach_record("far-started chains of r*_sigma reach the data", samples, m.data_region)
 
 
-@register(chapter=9, kind="statistical")
+@register(chapter=9, kind="heuristic")
 def check_far_chains_of_model_a_reach_data(samples=None):
     """Every chain of model A started far from the data ends in the data region (as
     :func:`check_far_chains_of_exact_denoiser_reach_data`); model B's fail."""
@@ -863,7 +863,7 @@ def check_far_chains_of_model_a_reach_data(samples=None):
     return _reach_record("far-started chains of model A reach the data", samples, m.data_region)
 
 
-@register(chapter=9, kind="statistical")
+@register(chapter=9, kind="heuristic")
 def check_model_b_spurious_attractor_traps(samples=None):
     """Chains of model B started at its highest spurious attractor stay in its basin.
 
