@@ -6,8 +6,9 @@ second execution for the build would only repeat work. The copy differs from
 ``_config.yml`` in two ways. The chapters under ``notebooks/`` are excluded from
 execution; the text pages with code (``book/intro.md``, whose figure has no stored
 output, and ``book/status.md``, which runs every check) are still executed, through the
-build's cache, so the PDF build after the HTML build (or the other way round) reuses them. And the local Sphinx extensions get
-absolute paths (Jupyter Book resolves them from the configuration file's folder).
+build's cache, so the PDF build after the HTML build (or the other way round) reuses
+them. And the local Sphinx extensions get absolute paths (Jupyter Book resolves them
+from the configuration file's folder).
 
 Usage, from the project root: ``python tools/committed_config.py _build/config-committed.yml``.
 """
