@@ -182,6 +182,9 @@ def browser():
         instance.close()
 
 
+LOAD_TIMEOUT_MS = 120_000
+
+
 class PageVisit:
     """A loaded page with the console errors and failed requests seen while loading it."""
 
@@ -191,8 +194,10 @@ class PageVisit:
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         self.page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
-        self.page.goto(url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        # Generous limits: in make test the other core runs nbval, and a chapter page with
+        # several players of embedded frames takes a while to settle on a busy machine.
+        self.page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        self.page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT_MS)
 
     def _on_console(self, msg):
         if msg.type == "error":
