@@ -744,13 +744,13 @@ def dae_jacobian_correction(density, X):
 
 
 def rcae_jacobian_correction(density, X):
-    """The ``lam^2`` coefficient of the optimal rCAE's Jacobian: ``grad^2 phi``.
+    """The ``lam^2`` coefficient of the optimal rCAE's Jacobian: ``grad^2 U``.
 
-    ``c_rCAE = Delta s + (grad s) s`` is a gradient, ``grad phi`` with
-    ``phi = Delta log p + |grad log p|^2 / 2`` (``grad Delta log p = Delta s``, and
+    ``c_rCAE = Delta s + (grad s) s`` is a gradient, ``grad U`` with
+    ``U = Delta log p + |grad log p|^2 / 2`` (``grad Delta log p = Delta s``, and
     ``grad |s|^2 / 2 = (grad s) s`` because ``grad s`` is symmetric), so
 
-    ``J_{r*_lam} = I + lam grad^2 log p + lam^2 grad^2 phi + O(lam^3)``
+    ``J_{r*_lam} = I + lam grad^2 log p + lam^2 grad^2 U + O(lam^3)``
 
     where ``p`` is not tiny. Computed by automatic differentiation of ``log p`` (fourth
     derivatives), vectorised over the points, independently of the closed forms of the
@@ -777,12 +777,12 @@ def rcae_jacobian_correction(density, X):
     def score(Z):
         return elementwise_grad(lambda W: anp.sum(density.log_prob(W)))(Z)
 
-    def phi(Z):
+    def potential(Z):  # U = Delta log p + |s|^2 / 2
         laplacian = sum(elementwise_grad(lambda W, k=k: anp.sum(score(W)[:, k]))(Z)[:, k]
                         for k in range(d))
         return laplacian + 0.5 * anp.sum(score(Z) ** 2, axis=1)
 
-    grad_phi = elementwise_grad(lambda Z: anp.sum(phi(Z)))
-    out = np.stack([elementwise_grad(lambda Z, k=k: anp.sum(grad_phi(Z)[:, k]))(X)
+    grad_potential = elementwise_grad(lambda Z: anp.sum(potential(Z)))
+    out = np.stack([elementwise_grad(lambda Z, k=k: anp.sum(grad_potential(Z)[:, k]))(X)
                     for k in range(d)], axis=1)
     return 0.5 * (out + np.swapaxes(out, 1, 2))
