@@ -53,7 +53,7 @@ __all__ = [
 KINDS = ("identity", "algebra", "numerical", "statistical", "heuristic")
 
 #: The book's chapters, numbered as on the website.
-CHAPTERS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+CHAPTERS = tuple(range(1, 15))
 
 
 @dataclasses.dataclass(frozen=True)
