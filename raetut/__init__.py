@@ -105,6 +105,8 @@ _EXPORTS = {
     "FitResult": "training",
     "fit": "training",
     "make_objective": "training",
+    "walkback_corruptions": "training",
+    "fit_walkback": "training",
     # fields
     "field_jacobian": "fields",
     "energy_gradient": "fields",
@@ -140,6 +142,8 @@ _EXPORTS = {
     "denoiser_scores": "sampling",
     "AnnealedLangevinResult": "sampling",
     "annealed_langevin": "sampling",
+    "corrupt_reconstruct_chain": "sampling",
+    "mixture_posterior_sampler": "sampling",
     # diagnostics
     "PowerLawFit": "diagnostics",
     "fit_power_law": "diagnostics",

@@ -46,6 +46,8 @@ __all__ = [
     "denoiser_scores",
     "AnnealedLangevinResult",
     "annealed_langevin",
+    "corrupt_reconstruct_chain",
+    "mixture_posterior_sampler",
 ]
 
 
@@ -599,3 +601,106 @@ def annealed_langevin(scores, sigmas, x0, n_steps, step_size, rng):
         x = unadjusted_langevin(s_k, x, n_steps, float(np.sqrt(eta)), rng).samples[-1]
         levels[k] = x
     return AnnealedLangevinResult(x.copy(), levels, sigmas, etas)
+
+
+# ----------------------------------------------------------------------------------------
+# Generalised denoising auto-encoders: the corrupt-reconstruct chain (chapter 13)
+
+
+def corrupt_reconstruct_chain(reconstruct, x0, n_steps, sigma, rng, posterior=None):
+    """The generalised-DAE chain: corrupt ``x~ = x + sigma z``, then reconstruct.
+
+    With ``posterior=None`` the reconstruction is deterministic, ``x <- r(x~)``; for the
+    optimal denoiser ``r = r*_sigma`` this chain does *not* sample ``p`` (it is
+    under-dispersed). With ``posterior`` given, the new state is a draw from
+    ``P(x | x~)`` instead, ``x <- posterior(x~, rng)``: a Gibbs sampler of the joint law of
+    ``(x, x~)``, whose ``x``-marginal is ``p`` when the posterior is exact (Bengio, Yao,
+    Alain & Vincent, 2013). ``reconstruct`` is then not used and may be None.
+
+    Parameters
+    ----------
+    reconstruct : callable or None
+        ``r(X) -> (n, d)``.
+    x0 : array_like, shape (n_chains, d)
+    n_steps : int
+    sigma : float
+        Standard deviation of the Gaussian corruption, > 0.
+    rng : numpy.random.Generator
+    posterior : callable, optional
+        ``posterior(X_tilde, rng) -> (n, d)``, one draw of ``x`` given each row of
+        ``X_tilde`` (e.g. :func:`mixture_posterior_sampler`).
+
+    Returns
+    -------
+    MCMCResult
+        ``samples`` (n_steps, n_chains, d), the state after each reconstruction;
+        ``acceptance_rate`` 1 (every step is taken).
+    """
+    if posterior is None:
+        check_callable(reconstruct, "reconstruct")
+    else:
+        check_callable(posterior, "posterior")
+    sigma = positive_scalar(sigma, "sigma")
+    x0, n_steps, _, rng, _, _ = _check_common(x0, n_steps, 1.0, rng, 0, 0.5)
+
+    def step(x, _):
+        x_tilde = x + sigma * rng.standard_normal(x.shape)
+        if posterior is None:
+            return call_checked(reconstruct, x_tilde, "reconstruct"), np.ones(x.shape[0], bool)
+        new = call_checked(lambda Z: posterior(Z, rng), x_tilde, "posterior",
+                           call="posterior(X_tilde, rng)")
+        return new, np.ones(x.shape[0], bool)
+
+    return _run(step, x0, n_steps, 1.0, 0, 0.5)
+
+
+def mixture_posterior_sampler(density, sigma):
+    """Exact draws of the clean point given a corrupted one, for a Gaussian mixture.
+
+    For ``x ~ p = sum_k w_k N(mu_k, S_k)`` and ``x~ = x + eps``, ``eps ~ N(0, sigma^2 I)``,
+    the posterior ``P(x | x~)`` is the mixture over ``k`` with weights the responsibilities
+    of ``p_sigma``'s components at ``x~``, ``gamma_k ∝ w_k N(x~; mu_k, S_k + sigma^2 I)``, of
+    ``N(mu_k + G_k (x~ - mu_k), S_k - G_k S_k)`` with ``G_k = S_k (S_k + sigma^2 I)^{-1}``.
+    Its mean is ``r*_sigma(x~)`` (:func:`raetut.optimal.dae_optimum`).
+
+    Parameters
+    ----------
+    density : GaussianMixture
+    sigma : float
+        Corruption level, > 0.
+
+    Returns
+    -------
+    callable
+        ``posterior(X_tilde, rng) -> (n, d)``, ``X_tilde`` of shape (n, d).
+    """
+    check_mixture(density)
+    sigma = positive_scalar(sigma, "sigma")
+    d, K = density.dim, density.n_components
+    S = np.asarray(density.covariances)
+    mu = np.asarray(density.means)
+    smoothed = S + sigma**2 * np.eye(d)
+    gains = np.stack([np.linalg.solve(smoothed[k], S[k]).T for k in range(K)])  # S (S + s^2)^-1
+    post_cov = S - np.einsum("kij,kjl->kil", gains, S)
+    post_chol = np.linalg.cholesky(0.5 * (post_cov + np.swapaxes(post_cov, 1, 2)))
+    inv_chol = np.linalg.inv(np.linalg.cholesky(smoothed))
+    log_norm = (np.log(density.weights) - np.sum(np.log(np.diagonal(
+        np.linalg.cholesky(smoothed), axis1=1, axis2=2)), axis=1))
+
+    def posterior(X_tilde, rng):
+        X_tilde = as_points(X_tilde, "X_tilde", dim=d)
+        rng = check_rng(rng)
+        n = X_tilde.shape[0]
+        diff = X_tilde[None] - mu[:, None]                      # (K, n, d)
+        white = np.einsum("kij,knj->kni", inv_chol, diff)
+        log_gamma = log_norm[:, None] - 0.5 * np.sum(white**2, axis=2)   # (K, n)
+        log_gamma -= log_gamma.max(axis=0)
+        gamma = np.exp(log_gamma)
+        gamma /= gamma.sum(axis=0)
+        u = rng.random(n)
+        k = np.minimum(np.sum(np.cumsum(gamma, axis=0) < u, axis=0), K - 1)
+        mean = mu[k] + np.einsum("nij,nj->ni", gains[k], diff[k, np.arange(n)])
+        z = rng.standard_normal((n, d))
+        return mean + np.einsum("nij,nj->ni", post_chol[k], z)
+
+    return posterior

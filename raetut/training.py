@@ -33,7 +33,7 @@ from ._validation import (
 )
 from .models import Autoencoder, jacobian_trace
 
-__all__ = ["FitResult", "fit", "make_objective"]
+__all__ = ["FitResult", "fit", "make_objective", "walkback_corruptions", "fit_walkback"]
 
 _CRITERIA = ("dae", "rcae", "cae", "sm")
 _OPTIMIZERS = ("lbfgs", "adam")
@@ -358,3 +358,105 @@ def _fit_adam(loss_and_grad, params, X, fixed_noise, draw, n_iter, batch_size, l
         params = params - lr * m_hat / (np.sqrt(v_hat) + eps)
         _show(bar, float(value))
     return FitResult(params, history, n_iter, "adam", f"completed {n_iter} steps")
+
+
+def walkback_corruptions(model, params, X, sigma, n_walk, rng):
+    """Walk-back corruptions: the corrupt-reconstruct chain walked from each data point.
+
+    From ``x_0 = x`` the chain corrupts, ``x~_j = x_{j-1} + sigma z_j``, and reconstructs
+    with the current model, ``x_j = r(x~_j)``; every ``x~_j`` (j = 1, ..., n_walk) is a
+    training input whose target is the original ``x`` (Bengio, Yao, Alain & Vincent, 2013).
+    ``x~_1`` is the plain DAE corruption.
+
+    Parameters
+    ----------
+    model : Autoencoder
+    params : ndarray, shape (n_params,)
+    X : array_like, shape (n, d)
+    sigma : float
+        Corruption level, > 0.
+    n_walk : int
+        Steps of the walk, >= 1.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n_walk, n, d)
+        The corrupted inputs ``x~_j`` for each point.
+    """
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be a raetut.Autoencoder; got {type(model).__name__}")
+    X = as_points(X, dim=model.dim)
+    params = as_finite_array(params, "params", shape=(model.n_params,))
+    sigma = scale_parameter(sigma, "sigma")
+    n_walk = positive_int(n_walk, "n_walk")
+    rng = check_rng(rng)
+    out, x = [], X
+    for _ in range(n_walk):
+        x_tilde = x + sigma * rng.standard_normal(x.shape)
+        out.append(x_tilde)
+        x = model.reconstruct(params, x_tilde)
+    return np.stack(out)
+
+
+def fit_walkback(model, X, sigma, rng, params0, n_rounds=3, n_walk=4, n_iter=100,
+                 walkback=True, progress=True):
+    """Refit a DAE by walk-back: alternate generating walk-back corruptions and L-BFGS.
+
+    Each round draws the corrupted inputs with :func:`walkback_corruptions` from the
+    current parameters and runs ``n_iter`` L-BFGS iterations of the DAE loss
+    ``mean_j mean_i ||r(x~_ij) - x_i||^2`` on them. With ``walkback=False`` the rounds
+    use ``n_walk`` fresh plain corruptions ``x + sigma z`` per point instead: the same
+    number of inputs and iterations, the control for walk-back.
+
+    Parameters
+    ----------
+    model : Autoencoder
+    X : array_like, shape (n, d)
+    sigma : float
+        Corruption level, > 0.
+    rng : numpy.random.Generator
+    params0 : ndarray, shape (n_params,)
+        Starting point (e.g. a plain DAE fit).
+    n_rounds, n_walk, n_iter : int
+        Rounds, walk length (inputs per point per round), L-BFGS iterations per round.
+    walkback : bool
+        Walk-back corruptions (True) or plain ones (False).
+    progress : bool
+        Show a progress bar over the rounds.
+
+    Returns
+    -------
+    FitResult
+        ``loss_history`` concatenated over the rounds; ``n_iter`` their total.
+    """
+    objective = make_objective(model, "dae", sigma=sigma)
+    X = as_points(X, dim=model.dim)
+    sigma = scale_parameter(sigma, "sigma")
+    rng = check_rng(rng)
+    params = as_finite_array(params0, "params0", shape=(model.n_params,)).copy()
+    n_rounds = positive_int(n_rounds, "n_rounds")
+    n_walk = positive_int(n_walk, "n_walk")
+    n_iter = positive_int(n_iter, "n_iter")
+    if not isinstance(walkback, (bool, np.bool_)):
+        raise TypeError(f"walkback must be True or False; got {type(walkback).__name__}")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False; got {type(progress).__name__}")
+    loss_and_grad = value_and_grad(objective)
+    bar = _progress_bar(n_rounds, "walk-back" if walkback else "plain DAE rounds", progress)
+    history, total = [], 0
+    try:
+        for _ in range(n_rounds):
+            if walkback:
+                noise = (walkback_corruptions(model, params, X, sigma, n_walk, rng) - X) / sigma
+            else:
+                noise = rng.standard_normal((n_walk,) + X.shape)
+            result = _fit_lbfgs(loss_and_grad, params, X, noise, n_iter, None)
+            params, total = result.params, total + result.n_iter
+            history.append(result.loss_history)
+            _show(bar, float(result.loss_history[-1]))
+    finally:
+        if bar is not None:
+            bar.close()
+    return FitResult(params, np.concatenate(history), total, "lbfgs",
+                     f"{n_rounds} rounds of {n_iter} iterations")
