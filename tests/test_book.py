@@ -7,6 +7,7 @@ Browser tests drive Debian's Chromium through Playwright; on a machine without
 they are deselected with ``-m "not browser"``.
 """
 
+import dataclasses
 import functools
 import http.server
 import re
@@ -49,6 +50,10 @@ NOT_WARNINGS = [re.compile(r"Kernel is running over TCP without encryption")]
 
 def notebook_pages():
     return [f for f in toc_files() if f.startswith("notebooks/")]
+
+
+# The pages that must show typeset mathematics.
+MATH_PAGES = [p for p in toc_files() if p.startswith(("notebooks/", "book/intro"))]
 
 
 @pytest.fixture(scope="session")
@@ -225,33 +230,17 @@ def page_url(site, page):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", toc_files())
-def test_page_loads_without_console_errors(browser, site, page):
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        assert visit.real_errors() == [], f"{page}: " + "\n".join(visit.real_errors())
-        broken = visit.page.evaluate(
-            "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0)"
-            ".map(i => i.src)"
-        )
-        assert broken == [], f"{page}: broken images {broken}"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        visit.page.screenshot(path=str(SCREENSHOTS / (Path(page).name + ".png")), full_page=False)
-    finally:
-        visit.page.close()
+def test_page_loads_without_console_errors(inspected, page):
+    facts = inspected(page)
+    assert facts.errors == [], f"{page}: " + "\n".join(facts.errors)
+    assert facts.broken_images == [], f"{page}: broken images {facts.broken_images}"
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", toc_files())
-def test_internal_links_resolve(browser, site, page):
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        hrefs = visit.page.evaluate(
-            "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
-        )
-    finally:
-        visit.page.close()
+def test_internal_links_resolve(inspected, site, page):
     missing = []
-    for href in hrefs:
+    for href in inspected(page).hrefs:
         parsed = urlparse(href)
         if not href.startswith(site) or not parsed.path.endswith((".html", "/")):
             continue
@@ -267,60 +256,33 @@ def test_internal_links_resolve(browser, site, page):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(
-    "page", [p for p in toc_files() if p.startswith(("notebooks/", "book/intro"))]
-)
-def test_math_renders(browser, site, page):
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        visit.page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
-        rendered = visit.page.evaluate("document.querySelectorAll('mjx-container').length")
-        raw = visit.page.evaluate(UNRENDERED_MATH_JS)
-    finally:
-        visit.page.close()
-    assert rendered > 0, f"{page}: no MathJax output"
-    assert raw == 0, f"{page}: {raw} math elements left unrendered"
+@pytest.mark.parametrize("page", MATH_PAGES)
+def test_math_renders(inspected, page):
+    facts = inspected(page)
+    assert facts.math_rendered > 0, f"{page}: no MathJax output"
+    assert facts.math_raw == 0, f"{page}: {facts.math_raw} math elements left unrendered"
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", notebook_pages())
-def test_result_boxes_and_citations_render(browser, site, page):
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        boxes = visit.page.evaluate("document.querySelectorAll('div.proof').length")
-        titles = visit.page.evaluate(BOX_TITLES_JS)
-        unresolved = visit.page.evaluate(UNRESOLVED_REFS_JS)
-    finally:
-        visit.page.close()
-    assert boxes > 0, f"{page}: no theorem/definition box"
-    assert all(t.strip() for t in titles), f"{page}: a result box has no title"
-    assert unresolved == [], f"{page}: unresolved references {unresolved}"
+def test_result_boxes_and_citations_render(inspected, page):
+    facts = inspected(page)
+    assert facts.boxes > 0, f"{page}: no theorem/definition box"
+    assert all(t.strip() for t in facts.box_titles), f"{page}: a result box has no title"
+    assert facts.unresolved == [], f"{page}: unresolved references {facts.unresolved}"
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", notebook_pages())
-def test_static_sliders_change_the_figure(browser, site, page):
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        players = visit.page.query_selector_all("div.animation")
-        assert players, f"{page}: no interactive figure that works without a kernel"
-        for player in players:
-            slider = player.query_selector("input[type=range]")
-            image = player.query_selector("img")
-            assert slider is not None and image is not None, f"{page}: player without slider/image"
-            n_frames = int(slider.get_attribute("max")) + 1
-            assert n_frames >= 2, f"{page}: a slider with a single frame"
-            seen = set()
-            for frame in (0, n_frames - 1):
-                slider.evaluate(
-                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); "
-                    "el.dispatchEvent(new Event('change')); }",
-                    frame,
-                )
-                seen.add(image.get_attribute("src"))
-            assert len(seen) == 2, f"{page}: moving the slider does not change the figure"
-    finally:
-        visit.page.close()
+def test_static_sliders_change_the_figure(inspected, page):
+    players = inspected(page).players
+    assert players, f"{page}: no interactive figure that works without a kernel"
+    for player in players:
+        assert player["complete"], f"{page}: player without slider/image"
+        assert player["n_frames"] >= 2, f"{page}: a slider with a single frame"
+        assert player["distinct_frames"] == 2, (
+            f"{page}: moving the slider does not change the figure"
+        )
 
 
 # --- accessibility (axe-core) ---------------------------------------------------------------
@@ -429,16 +391,10 @@ def axe_script():
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", toc_files() + GENERATED_PAGES)
-def test_pages_pass_axe_wcag21_aa(browser, site, axe_script, page):
+def test_pages_pass_axe_wcag21_aa(inspected, page):
     """No critical or serious WCAG 2.1 A/AA violation (axe-core), in light and dark mode."""
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        light = failing_violations(axe_violations(visit.page))
-        # The colours change with the mode; the structure does not.
-        visit.page.evaluate(DARK_MODE_JS)
-        dark = failing_violations(axe_violations(visit.page, rules=["color-contrast"]))
-    finally:
-        visit.page.close()
+    facts = inspected(page)
+    light, dark = failing_violations(facts.axe_light), failing_violations(facts.axe_dark)
     report = "\n".join(
         describe_violations(page, mode, found)
         for mode, found in (("light", light), ("dark", dark))
@@ -450,13 +406,9 @@ def test_pages_pass_axe_wcag21_aa(browser, site, axe_script, page):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", toc_files())
-def test_images_have_alt_text(browser, site, page):
+def test_images_have_alt_text(inspected, page):
     """Every image in the content says what it shows: an alt text that is not a file path."""
-    visit = PageVisit(browser, page_url(site, page))
-    try:
-        images = visit.page.evaluate(CONTENT_IMAGES_JS)
-    finally:
-        visit.page.close()
+    images = inspected(page).images
     bad = [
         i for i in images if not (i["alt"] or "").strip() or FILE_LIKE_ALT.search(i["alt"].strip())
     ]
@@ -465,3 +417,102 @@ def test_images_have_alt_text(browser, site, page):
             f"{page}: {len(bad)} of {len(images)} images without a real alt text: "
             + ", ".join(f"{i['src']} (alt={i['alt']!r})" for i in bad[:5])
         )
+
+
+# --- one visit per page ---------------------------------------------------------------------
+
+PLAYERS_JS = """
+Array.from(document.querySelectorAll('div.animation')).map(player => {
+  const slider = player.querySelector('input[type=range]');
+  const image = player.querySelector('img');
+  if (!slider || !image) return {complete: false, n_frames: 0, distinct_frames: 0};
+  const n = parseInt(slider.getAttribute('max')) + 1;
+  const seen = new Set();
+  for (const frame of [0, n - 1]) {
+    slider.value = frame;
+    slider.dispatchEvent(new Event('input'));
+    slider.dispatchEvent(new Event('change'));
+    seen.add(image.getAttribute('src'));
+  }
+  return {complete: true, n_frames: n, distinct_frames: seen.size};
+})
+"""
+
+
+@dataclasses.dataclass
+class PageFacts:
+    """What the browser tests assert about one page, gathered in one visit."""
+
+    errors: list
+    broken_images: list
+    hrefs: list
+    math_rendered: int
+    math_raw: int
+    boxes: int
+    box_titles: list
+    unresolved: list
+    images: list
+    players: list
+    axe_light: list
+    axe_dark: list
+
+
+def inspect_page(browser, url, page):
+    """Load ``url`` once and gather every fact of :class:`PageFacts`.
+
+    The steps that change the page come last: the players' sliders, then axe (in light
+    mode, then in dark mode for the colours, which change with the mode; the structure
+    does not).
+    """
+    visit = PageVisit(browser, url)
+    try:
+        tab = visit.page
+        if page in MATH_PAGES:
+            tab.wait_for_selector("mjx-container", state="attached", timeout=20_000)
+        tab.evaluate(MATHJAX_DONE_JS)
+        facts = dict(
+            errors=visit.real_errors(),
+            broken_images=tab.evaluate(
+                "Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0)"
+                ".map(i => i.src)"
+            ),
+            hrefs=tab.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"),
+            math_rendered=tab.evaluate("document.querySelectorAll('mjx-container').length"),
+            math_raw=tab.evaluate(UNRENDERED_MATH_JS),
+            boxes=tab.evaluate("document.querySelectorAll('div.proof').length"),
+            box_titles=tab.evaluate(BOX_TITLES_JS),
+            unresolved=tab.evaluate(UNRESOLVED_REFS_JS),
+            images=tab.evaluate(CONTENT_IMAGES_JS),
+        )
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / (Path(page).name + ".png")), full_page=False)
+        facts["players"] = tab.evaluate(PLAYERS_JS)
+        facts["axe_light"] = axe_violations(tab)
+        tab.evaluate(DARK_MODE_JS)
+        facts["axe_dark"] = axe_violations(tab, rules=["color-contrast"])
+    finally:
+        visit.page.close()
+    return PageFacts(**facts)
+
+
+@pytest.fixture(scope="session")
+def inspected(browser, site, axe_script):
+    """``inspected(page)``: the page's :class:`PageFacts`, from one visit per session.
+
+    Loading a chapter page (several players of embedded frames) is the slow part of the
+    browser tests, so each page is loaded once and every test reads the same facts. A
+    visit that failed fails every test of that page with the same error.
+    """
+    cache = {}
+
+    def facts(page):
+        if page not in cache:
+            try:
+                cache[page] = inspect_page(browser, page_url(site, page), page)
+            except Exception as exc:  # noqa: BLE001 - re-raised in each test of the page
+                cache[page] = exc
+        if isinstance(cache[page], Exception):
+            raise cache[page]
+        return cache[page]
+
+    return facts
