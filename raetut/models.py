@@ -238,10 +238,21 @@ class Autoencoder:
             return self._decode(*self._hidden_layer(params, X))
         # Plain arrays (a sampler's calls): the same arithmetic in NumPy, without autograd's
         # per-operation dispatch, which is a third of the time of a small network's call.
+        # In place where possible: fresh temporaries of n * n_hidden doubles are expensive
+        # (page faults) on some machines; the arithmetic is the same as _decode's.
         p = self.unpack(params)
-        activation = _sigmoid.fun if self.activation == "sigmoid" else np.tanh
-        hidden = activation(np.dot(self.check_points(X), p["W"].T) + p["b"])
-        return np.dot(hidden, p["V"]) + p["c"]
+        hidden = np.dot(self.check_points(X), p["W"].T)
+        hidden += p["b"]
+        if self.activation == "sigmoid":  # as _sigmoid: (tanh(a / 2) + 1) / 2
+            hidden *= 0.5
+            np.tanh(hidden, out=hidden)
+            hidden += 1.0
+            hidden *= 0.5
+        else:
+            np.tanh(hidden, out=hidden)
+        out = np.dot(hidden, p["V"])
+        out += p["c"]
+        return out
 
     def jacobian(self, params, X):
         """Analytic Jacobian ``dr/dx = V^T diag(h'(a)) W`` at each point.

@@ -140,8 +140,8 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8, block_size=1024):
     t, w = _gauss_legendre_01(n_nodes)
     scaled_w = w / sigma**2
 
-    def log_ratio(x, x_new):
-        x, x_new = _pair(x, x_new)
+    def unchecked(x, x_new):
+        # x, x_new: finite float arrays of one shape (n, d), as the samplers pass them.
         n, d = x.shape
         delta = x_new - x
         total = np.zeros(n)
@@ -151,12 +151,24 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8, block_size=1024):
             for i in range(0, n, block_size):
                 x_i, delta_i = x[i : i + block_size], delta[i : i + block_size]
                 m = x_i.shape[0]
+                if t_k.size == 1:  # one node per call: no 3-D temporaries
+                    Z = t_k[0] * delta_i
+                    Z += x_i
+                    R = call_checked(reconstruct, Z, "reconstruct")
+                    total[i : i + m] += w_k[0] * np.einsum("nd,nd->n", R - Z, delta_i)
+                    continue
                 Z = (x_i[None] + t_k[:, None, None] * delta_i[None]).reshape(t_k.size * m, d)
                 R = call_checked(reconstruct, Z, "reconstruct")
                 along = np.einsum("knd,nd->kn", (R - Z).reshape(t_k.size, m, d), delta_i)
                 total[i : i + m] += w_k @ along
         return total
 
+    def log_ratio(x, x_new):
+        return unchecked(*_pair(x, x_new))
+
+    # The samplers validate x0 once and only ever pass finite (n, d) float states, so they
+    # call the unchecked form (the reconstruction's output is still checked at every call).
+    log_ratio._raetut_unchecked = unchecked
     return log_ratio
 
 
@@ -210,9 +222,33 @@ def _log_ratio(log_ratio, x, x_new):
                         call="log_ratio(x, x_new)")
 
 
+def _trusted(log_ratio):
+    """The form of ``log_ratio`` a sampler calls on its (already valid) states.
+
+    A log-ratio made by :func:`line_integral_log_ratio` skips re-validating ``x`` and
+    ``x_new`` (the sampler validated ``x0`` and only passes finite states of its shape);
+    any other callable is called as it is. The output is checked either way.
+    """
+    return getattr(log_ratio, "_raetut_unchecked", log_ratio)
+
+
+#: Rows per call of a user's score in the samplers: a network's hidden activations for
+#: this many points stay in cache (see line_integral_log_ratio's ``block_size``).
+_SCORE_BLOCK = 1024
+
+
 def _score(score, X):
-    """``score(X)``, shape (n, d), finite at the finite states ``X`` (else an error)."""
-    return call_checked(score, X, "score")
+    """``score(X)``, shape (n, d), finite at the finite states ``X`` (else an error).
+
+    Evaluated in blocks of at most ``_SCORE_BLOCK`` rows (a score acts row by row).
+    """
+    n = X.shape[0]
+    if n <= _SCORE_BLOCK:
+        return call_checked(score, X, "score")
+    out = np.empty(X.shape)
+    for i in range(0, n, _SCORE_BLOCK):
+        out[i : i + _SCORE_BLOCK] = call_checked(score, X[i : i + _SCORE_BLOCK], "score")
+    return out
 
 
 def _named(score, name):
@@ -310,6 +346,7 @@ def metropolis_hastings(
     x0, n_steps, step_size, rng, adapt_steps, target_acceptance = _check_common(
         x0, n_steps, step_size, rng, adapt_steps, target_acceptance
     )
+    trusted = _trusted(log_ratio)
 
     def step(x, eps):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -317,8 +354,11 @@ def metropolis_hastings(
         finite = _finite_rows(proposal)
         # Non-finite proposals are replaced by the current point for the log-ratio call
         # (which then never sees them) and rejected below.
-        safe = np.where(finite[:, None], proposal, x)
-        log_alpha = np.where(finite, _log_ratio(log_ratio, x, safe), np.nan)
+        if finite.all():  # the common case: no copies
+            log_alpha = _log_ratio(trusted, x, proposal)
+        else:
+            safe = np.where(finite[:, None], proposal, x)
+            log_alpha = np.where(finite, _log_ratio(trusted, x, safe), np.nan)
         accepted = _accept(log_alpha, rng)
         return np.where(accepted[:, None], proposal, x), accepted
 
@@ -361,6 +401,7 @@ def mala(
         x0, n_steps, step_size, rng, adapt_steps, target_acceptance
     )
     state = {"x": None, "score": None}
+    trusted = _trusted(log_ratio)
 
     def score_at(x):
         # The score at the current states is kept between steps: one score call per step.
@@ -379,7 +420,7 @@ def mala(
         with np.errstate(over="ignore", invalid="ignore"):
             forward = np.sum((safe - x - drift * s_x) ** 2, axis=1)
             backward = np.sum((x - safe - drift * s_new) ** 2, axis=1)
-            log_alpha = _log_ratio(log_ratio, x, safe) + (forward - backward) / (
+            log_alpha = _log_ratio(trusted, x, safe) + (forward - backward) / (
                 2 * eps**2
             )
         log_alpha = np.where(finite & _finite_rows(s_new), log_alpha, np.nan)

@@ -396,3 +396,28 @@ def _zero(x, y):
 def test_bad_sampling_arguments(rng, call, error, message):
     with pytest.raises(error, match=message):
         call(rng)
+
+
+def test_scores_are_evaluated_in_blocks_with_the_same_result():
+    """Samplers call a score on at most _SCORE_BLOCK rows at once; the result is the same."""
+    from raetut import sampling
+
+    sizes = []
+
+    def score(X):
+        sizes.append(X.shape[0])
+        return -X
+
+    X = np.random.default_rng(0).standard_normal((2 * sampling._SCORE_BLOCK + 5, 2))
+    np.testing.assert_array_equal(sampling._score(score, X), -X)
+    assert max(sizes) <= sampling._SCORE_BLOCK and sum(sizes) == X.shape[0]
+
+
+def test_line_integral_log_ratio_validates_direct_calls_but_samplers_skip_it():
+    """The public log-ratio checks x and x_new; the samplers' unchecked form agrees with it."""
+    log_ratio = rt.line_integral_log_ratio(lambda X: -0.5 * X, 1.0, n_nodes=4, block_size=3)
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((7, 2)), rng.standard_normal((7, 2))
+    np.testing.assert_array_equal(log_ratio._raetut_unchecked(x, y), log_ratio(x, y))
+    with pytest.raises(ValueError, match="x_new contains NaN"):
+        log_ratio(x, np.full((7, 2), np.nan))
