@@ -1,0 +1,58 @@
+"""The fused DAE/rCAE/CAE objectives (raetut._fused) against autograd through the composition."""
+
+import itertools
+
+import numpy as np
+import pytest
+from autograd import value_and_grad
+from autograd.test_util import check_grads
+
+import raetut as rt
+from raetut._fused import fused_objective
+
+CASES = list(itertools.product(
+    ["dae", "rcae", "cae"], ["tanh", "sigmoid"], [False, True], [(1, 5), (2, 3), (3, 16)]))
+
+
+def _setup(criterion, activation, tied, d, H, weight_decay=0.0):
+    rng = np.random.default_rng(abs(hash((criterion, activation, tied, d, H))) % 2**32)
+    model = rt.Autoencoder(d, H, activation=activation, tied=tied)
+    X = rng.standard_normal((40, d))
+    params = model.init_params(rng, X) + 0.3 * rng.standard_normal(model.n_params)
+    kwargs = {"sigma": 0.4} if criterion == "dae" else {"lam": 0.7}
+    noise = rng.standard_normal((2, 40, d)) if criterion == "dae" else None
+    reference = rt.make_objective(model, criterion, weight_decay=weight_decay, **kwargs)
+    fused = fused_objective(model, criterion, weight_decay=weight_decay, **kwargs)
+    return params, X, noise, reference, fused
+
+
+@pytest.mark.parametrize("criterion, activation, tied, shape", CASES)
+def test_fused_value_and_gradient_equal_the_composition(criterion, activation, tied, shape):
+    """Value and gradient agree with autograd through make_objective to round-off."""
+    params, X, noise, reference, fused = _setup(criterion, activation, tied, *shape,
+                                                weight_decay=0.01)
+    v_ref, g_ref = value_and_grad(reference)(params, X, noise)
+    v, g = value_and_grad(fused)(params, X, noise)
+    assert v == pytest.approx(v_ref, rel=1e-12)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-9, atol=1e-12 * np.max(np.abs(g_ref)))
+    assert fused(params, X, noise) == pytest.approx(v_ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("criterion, activation, tied, shape", CASES[::3])
+def test_fused_gradient_by_finite_differences(criterion, activation, tied, shape):
+    """check_grads: the hand-derived reverse mode against numerical differences."""
+    params, X, noise, _, fused = _setup(criterion, activation, tied, *shape)
+    check_grads(lambda p: fused(p, X, noise), modes=["rev"], order=1)(params)
+
+
+def test_fused_covers_dae_rcae_cae_only_and_validates():
+    model = rt.Autoencoder(2, 4)
+    assert fused_objective(model, "sm", lam=0.1) is None
+    objective = fused_objective(model, "dae", sigma=0.1)
+    params = model.init_params(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="noise must have shape"):
+        objective(params, np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="X must have 2 column"):
+        objective(params, np.zeros((3, 1)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="params"):
+        objective(params[:-1], np.zeros((3, 2)), np.zeros((3, 2)))
