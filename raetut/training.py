@@ -1,7 +1,10 @@
 """Fitting an auto-encoder to a training criterion.
 
 The losses come from :mod:`raetut.criteria`; their gradients with respect to the
-flat parameter vector come from ``autograd``. Two optimisers:
+flat parameter vector come from ``autograd``. :func:`fit` trains the DAE, rCAE and CAE
+through fused primitives (``raetut._fused``: the same loss, its gradient derived by hand
+and computed in NumPy in one pass, equal to autograd's through :func:`make_objective` up
+to round-off) and score matching through :func:`make_objective`. Two optimisers:
 
 - ``"lbfgs"``: ``scipy.optimize.minimize(method="L-BFGS-B")`` on the full data set.
   It needs a deterministic objective, so the DAE corruptions are drawn once.
@@ -21,6 +24,7 @@ from autograd import value_and_grad
 from scipy.optimize import minimize
 
 from . import criteria
+from ._fused import fused_objective
 from ._validation import (
     as_finite_array,
     as_points,
@@ -66,6 +70,11 @@ class FitResult:
     n_iter: int
     optimizer: str
     message: str
+
+
+#: Whether :func:`fit` uses the fused objectives where they exist (False: autograd through
+#: :func:`make_objective` for every criterion; kept for comparisons such as the benchmarks').
+_USE_FUSED = True
 
 
 def make_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
@@ -219,6 +228,14 @@ def fit(
     FitResult
     """
     objective = make_objective(model, criterion, sigma=sigma, lam=lam, weight_decay=weight_decay)
+    if _USE_FUSED:  # the arguments are valid here: make_objective checked them
+        fused = fused_objective(
+            model, criterion,
+            sigma=None if sigma is None else float(sigma),
+            lam=None if lam is None else float(lam),
+            weight_decay=float(weight_decay),
+        )
+        objective = objective if fused is None else fused
     X = as_points(X, dim=model.dim)
     rng = check_rng(rng)
     _choice(optimizer, "optimizer", _OPTIMIZERS)

@@ -56,3 +56,26 @@ def test_fused_covers_dae_rcae_cae_only_and_validates():
         objective(params, np.zeros((3, 1)), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="params"):
         objective(params[:-1], np.zeros((3, 2)), np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("criterion", ["dae", "rcae", "cae", "sm"])
+def test_fit_uses_the_fused_objective_and_matches_the_composition(criterion, monkeypatch):
+    """fit() with the fused objective (default) ends where the composition's path ends."""
+    from raetut import training
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 2))
+    model = rt.Autoencoder(2, 8, activation="tanh")
+    kwargs = {"sigma": 0.3} if criterion == "dae" else {"lam": 0.2}
+    calls = []
+    original = training.fused_objective
+    monkeypatch.setattr(training, "fused_objective",
+                        lambda *a, **k: calls.append(a[1]) or original(*a, **k))
+    fused = rt.fit(model, X, criterion, rng=np.random.default_rng(0), n_iter=20,
+                   progress=False, **kwargs)
+    assert calls == [criterion]
+    monkeypatch.setattr(training, "_USE_FUSED", False)
+    old = rt.fit(model, X, criterion, rng=np.random.default_rng(0), n_iter=20,
+                 progress=False, **kwargs)
+    np.testing.assert_allclose(fused.loss_history, old.loss_history, rtol=1e-6)
+    np.testing.assert_allclose(fused.params, old.params, rtol=1e-5, atol=1e-7)
