@@ -31,8 +31,32 @@ __all__ = ["fused_objective"]
 _FUSED_CRITERIA = ("dae", "rcae", "cae")
 
 
+#: Rows per block: the objective is a sum over rows, evaluated block by block so that the
+#: (rows, n_hidden) temporaries (a few of them, 2**16 doubles each) stay in a 2 MB cache.
+_BLOCK_DOUBLES = 2**16
+
+
 def _loss_and_grad(model, criterion, scale, weight_decay, params, X, noise):
-    """Loss and gradient (flat, like ``params``) of one objective, in NumPy."""
+    """Loss and gradient (flat, like ``params``) of one objective, in NumPy, by row blocks."""
+    n = X.shape[0]
+    m = 1 if noise is None else noise.shape[0]
+    rows = max(1, _BLOCK_DOUBLES // (model.n_hidden * m))
+    loss, grad = 0.0, np.zeros(model.n_params)
+    for i in range(0, n, rows):
+        block_noise = None if noise is None else noise[:, i : i + rows]
+        value, g = _block_loss_and_grad(model, criterion, scale, params, X[i : i + rows],
+                                        block_noise, m * n)
+        loss += value
+        grad += g
+    if weight_decay > 0:
+        masked = params * model.weight_mask()
+        loss += weight_decay * np.sum(masked**2)
+        grad += 2.0 * weight_decay * masked
+    return float(loss), grad
+
+
+def _block_loss_and_grad(model, criterion, scale, params, X, noise, N):
+    """One block's share of the loss and gradient; ``N`` the rows of the whole objective."""
     d, H = model.dim, model.n_hidden
     nw = H * d
     W = params[:nw].reshape(H, d)
@@ -44,7 +68,6 @@ def _loss_and_grad(model, criterion, scale, weight_decay, params, X, noise):
         T = np.broadcast_to(X[None], noise.shape).reshape(-1, d)
     else:
         Z, T = X, X
-    N = Z.shape[0]
     Hh = np.dot(Z, W.T)
     Hh += b
     if model.activation == "sigmoid":
@@ -105,11 +128,7 @@ def _loss_and_grad(model, criterion, scale, weight_decay, params, X, noise):
         grad = np.concatenate([dW.ravel(), db, dc])
     else:
         grad = np.concatenate([dW.ravel(), db, dV.ravel(), dc])
-    if weight_decay > 0:
-        masked = params * model.weight_mask()
-        loss += weight_decay * np.sum(masked**2)
-        grad += 2.0 * weight_decay * masked
-    return float(loss), grad
+    return loss, grad
 
 
 def fused_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
