@@ -25,7 +25,12 @@ import autograd.numpy as anp
 import numpy as np
 
 from .._validation import as_points, call_checked, check_callable, check_rng, positive_int
-from ..diagnostics import effective_sample_size, energy_distance, split_rhat
+from ..diagnostics import (
+    PermutationTest,
+    effective_sample_size,
+    energy_permutation_test,
+    split_rhat,
+)
 from ..models import Autoencoder
 from ..sampling import (
     exact_log_ratio,
@@ -364,46 +369,14 @@ def thinned(samples, burn_in=CHAINS["burn_in"], thin=CHAINS["thin"]):
 # ------------------------------------------------------------ permutation test
 
 
-@dataclasses.dataclass(frozen=True)
-class PermutationTest:
-    """The unbiased energy distance of two samples and its permutation p-value.
-
-    ``p_value = (1 + #{permuted statistics >= observed}) / (1 + n_permutations)``: under
-    exchangeability (the two samples i.i.d. from one law) ``P(p_value <= beta) <= beta``.
-    """
-
-    statistic: float
-    p_value: float
-    null: np.ndarray
-    n_x: int
-    n_y: int
-
-
 def permutation_test(X, Y, n_permutations=N_PERMUTATIONS, rng=None):
-    """Energy-distance U-statistic of ``X`` against ``Y`` with a permutation null.
+    """:func:`raetut.diagnostics.energy_permutation_test` with the chapter's defaults.
 
-    The pooled sample's distance matrix is computed once; each permutation's statistic is
-    then three quadratic forms of label vectors with it. The observed statistic is
-    :func:`raetut.energy_distance` (``unbiased=True``), an independent computation.
+    ``N_PERMUTATIONS`` permutations, and a generator seeded with the chapter's
+    ``"permutation"`` seed when ``rng`` is None.
     """
-    X, Y = as_points(X, "X", dim=2), as_points(Y, "Y", dim=2)
-    n_permutations = positive_int(n_permutations, "n_permutations")
-    rng = check_rng(np.random.default_rng(_SEEDS["permutation"]) if rng is None else rng)
-    P = np.concatenate([X, Y])
-    n, m, N = len(X), len(Y), len(X) + len(Y)
-    sq = np.sum(P**2, axis=1)
-    D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * P @ P.T, 0.0))
-    np.fill_diagonal(D, 0.0)
-    A = np.zeros((N, n_permutations))
-    for j in range(n_permutations):
-        A[rng.permutation(N)[:n], j] = 1.0
-    B = 1.0 - A
-    DA = D @ A
-    xx, yy, xy = np.sum(A * DA, axis=0), np.sum(B * (D @ B), axis=0), np.sum(B * DA, axis=0)
-    null = 2.0 * xy / (n * m) - xx / (n * (n - 1)) - yy / (m * (m - 1))
-    observed = energy_distance(X, Y, unbiased=True)
-    p_value = (1.0 + np.sum(null >= observed)) / (1.0 + n_permutations)
-    return PermutationTest(float(observed), float(p_value), null, n, m)
+    rng = np.random.default_rng(_SEEDS["permutation"]) if rng is None else rng
+    return energy_permutation_test(X, Y, n_permutations, rng)
 
 
 # --------------------------------------------------------------- the table
