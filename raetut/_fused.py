@@ -134,6 +134,9 @@ def _block_loss_and_grad(model, criterion, scale, params, X, noise, N):
 def fused_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
     """``objective(params, X, noise=None)`` as one primitive, or None if not covered.
 
+    ``objective.loss_and_grad(params, X, noise=None) -> (value, gradient)`` is the same
+    computation called directly (no autograd tracing), as :func:`raetut.fit` uses it.
+
     Arguments as :func:`raetut.training.make_objective`'s (already validated there);
     covers ``"dae"``, ``"rcae"`` and ``"cae"``. ``X`` and ``noise`` are validated at every
     call, once; gradients flow with respect to ``params`` only.
@@ -143,8 +146,7 @@ def fused_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
     scale = sigma if criterion == "dae" else lam
     cache = {}
 
-    @primitive
-    def objective_value(params, X, noise):
+    def loss_and_grad(params, X, noise=None):
         params = model.check_params(params)
         X = model.check_points(X)
         if criterion == "dae":
@@ -160,7 +162,11 @@ def fused_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
                 raise ValueError("noise contains NaN or infinite values")
         value, grad = _loss_and_grad(model, criterion, scale, weight_decay,
                                      np.asarray(params, dtype=float), X, noise)
-        value = np.float64(value)
+        return np.float64(value), grad
+
+    @primitive
+    def objective_value(params, X, noise):
+        value, grad = loss_and_grad(params, X, noise)
         cache["ans"], cache["grad"] = value, grad
         return value
 
@@ -179,4 +185,6 @@ def fused_objective(model, criterion, sigma=None, lam=None, weight_decay=0.0):
     def objective(params, X, noise=None):
         return objective_value(params, X, noise)
 
+    # What fit() calls: the value and the gradient at once, without autograd's tracing.
+    objective.loss_and_grad = loss_and_grad
     return objective

@@ -267,7 +267,7 @@ def fit(
     if needs_noise and noise == "fixed":
         fixed_noise = rng.standard_normal((n_noise,) + X.shape)
 
-    loss_and_grad = value_and_grad(objective)
+    loss_and_grad = getattr(objective, "loss_and_grad", None) or value_and_grad(objective)
     bar = _progress_bar(n_iter, f"{criterion} / {optimizer}", progress)
     try:
         if optimizer == "lbfgs":
@@ -459,7 +459,7 @@ def fit_walkback(model, X, sigma, rng, params0, n_rounds=3, n_walk=4, n_iter=100
         raise TypeError(f"walkback must be True or False; got {type(walkback).__name__}")
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False; got {type(progress).__name__}")
-    loss_and_grad = value_and_grad(objective)
+    loss_and_grad = getattr(objective, "loss_and_grad", None) or value_and_grad(objective)
     bar = _progress_bar(n_rounds, "walk-back" if walkback else "plain DAE rounds", progress)
     history, total = [], 0
     try:

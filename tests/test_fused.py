@@ -79,3 +79,11 @@ def test_fit_uses_the_fused_objective_and_matches_the_composition(criterion, mon
                  progress=False, **kwargs)
     np.testing.assert_allclose(fused.loss_history, old.loss_history, rtol=1e-6)
     np.testing.assert_allclose(fused.params, old.params, rtol=1e-5, atol=1e-7)
+
+
+def test_direct_loss_and_grad_equals_the_primitive_through_autograd():
+    params, X, noise, _, fused = _setup("rcae", "tanh", False, 2, 8)
+    v, g = value_and_grad(fused)(params, X, noise)
+    v_direct, g_direct = fused.loss_and_grad(params, X, noise)
+    assert v_direct == v
+    np.testing.assert_array_equal(g_direct, g)
