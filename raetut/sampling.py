@@ -104,7 +104,7 @@ def _pair(x, x_new):
     return x, x_new
 
 
-def line_integral_log_ratio(reconstruct, sigma, n_nodes=8, block_size=1024):
+def line_integral_log_ratio(reconstruct, sigma, n_nodes=8, block_size=4096):
     """Log-density ratios estimated from a reconstruction function.
 
     Uses ``log p(x_new) - log p(x) ≈ (1 / sigma^2) ∫_0^1 (r(z_t) - z_t) · (x_new - x) dt``
@@ -124,9 +124,10 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8, block_size=1024):
     block_size : int
         Points per call of ``reconstruct``: all ``n * n_nodes`` points are evaluated in
         calls of at most ``max(n, block_size)`` points (several nodes per call when there
-        are few chains, one node and a slice of the chains per call when there are many),
-        so that a network's hidden activations stay in cache. The result does not depend
-        on it beyond round-off.
+        are few chains, one node and a slice of the chains per call when there are many):
+        fewer calls save per-call overhead, and the temporaries stay small.
+        :meth:`raetut.Autoencoder.reconstruct` further splits its input so that its hidden
+        activations stay in cache. The result does not depend on it beyond round-off.
 
     Returns
     -------
