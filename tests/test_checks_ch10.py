@@ -26,12 +26,14 @@ def _crawling_run():
     return ch10.measure_annealing(n_chains=300, n_plain=10, n_steps=30, eta=3e-7)
 
 
-def _moved_mixture_draws(shift=0.03, seed=5):
-    """Exact draws of the chapter's mixture with 3 points moved from the heaviest mode."""
+def _moved_mixture_draws(shift=0.03, seed=5, into=0):
+    """Exact draws of the chapter's mixture (as many as the test's chains) with ``shift``
+    moved from the heaviest mode into mode ``into``."""
     density = ch10.annealing_density()
-    moved = rt.GaussianMixture(density.weights + np.array([shift, 0.0, -shift]),
-                               density.means, density.covariances)
-    return moved.sample(ch10.ANNEALING_SETTINGS["n_chains"], np.random.default_rng(seed))
+    delta = np.zeros(3)
+    delta[into], delta[2] = shift, -shift
+    moved = rt.GaussianMixture(density.weights + delta, density.means, density.covariances)
+    return moved.sample(ch10.MASS_SETTINGS["n_chains"], np.random.default_rng(seed))
 
 
 def _p_sigma_draws(sigma, seed=6):
@@ -90,10 +92,19 @@ NEGATIVE_CONTROLS = {
     "check_annealed_mode_masses": [
         # plain Langevin started in one mode
         lambda: checks.check_annealed_mode_masses(
-            ch10.measure_mode_masses(_run(), final=_run().plain)),
+            ch10.measure_mode_masses(final=_run().plain)),
         # exact draws of a mixture whose weights are moved by 3 points
         lambda: checks.check_annealed_mode_masses(
-            ch10.measure_mode_masses(_run(), final=_moved_mixture_draws())),
+            ch10.measure_mode_masses(final=_moved_mixture_draws())),
+        # 2 points moved between the two heaviest modes (power 1.00); 1 point: see below
+        lambda: checks.check_annealed_mode_masses(
+            ch10.measure_mode_masses(final=_moved_mixture_draws(0.02, into=1))),
+        # the basin masses of a level two above sigma* (chains that stopped mixing early)
+        lambda: checks.check_annealed_mode_masses(
+            ch10.measure_mode_masses(target_sigma=float(ch10.annealing_noise_levels()[4]))),
+        # the annealed chains with a tenth of the steps per level (they lag behind)
+        lambda: checks.check_annealed_mode_masses(
+            ch10.measure_mode_masses(ch10.measure_mass_run(n_steps=30))),
         # chains that never moved: no mixing at all, sigma* is the first level
         lambda: checks.check_annealed_mode_masses(ch10.measure_mode_masses(_frozen_run())),
     ],
@@ -116,19 +127,48 @@ def test_registered_checks_pass_on_the_chapter_objects():
 def test_mode_mass_check_accepts_exact_draws_of_the_target():
     # independent draws with the target masses pass (9 seeds in 10 must: error rate 0.01)
     density = ch10.annealing_density()
-    run = _run()
+    n = ch10.MASS_SETTINGS["n_chains"]
     passed = [checks.check_annealed_mode_masses(ch10.measure_mode_masses(
-        run, final=density.sample(3000, np.random.default_rng(seed)))).passed
+        final=density.sample(n, np.random.default_rng(seed)))).passed
         for seed in range(10)]
     assert sum(passed) >= 9
 
 
-def test_mode_mass_power_matches_its_definition():
+def test_mode_mass_check_rejects_a_one_point_bias_with_its_power():
+    # 1 point moved between the two heaviest modes: power 0.87, so of 20 seeds the test
+    # rejects at least 12 (P(Binomial(20, 0.87) < 12) = 2e-4)
+    rejected = [not checks.check_annealed_mode_masses(ch10.measure_mode_masses(
+        final=_moved_mixture_draws(0.01, seed=100 + seed, into=1))).passed
+        for seed in range(20)]
+    assert sum(rejected) >= 12
+
+
+def test_mode_mass_power_matches_simulation():
     assert ch10.mode_mass_power(0.0) == pytest.approx(ch10.MODE_MASS_ERROR_RATE)
     powers = [ch10.mode_mass_power(s) for s in (0.01, 0.02, 0.03)]
     assert powers == sorted(powers)
-    assert powers[-1] > 0.9
-    assert ch10.mode_mass_power(0.01, n=20000) > 0.75
+    assert powers[0] >= 0.8
+    # the noncentral chi-square against multinomial draws (2000 replicates: SE 0.008)
+    rng = np.random.default_rng(3)
+    target = ch10.annealing_density().weights
+    moved = target + np.array([0.0, 0.01, -0.01])
+    n = ch10.MASS_SETTINGS["n_chains"]
+    counts = rng.multinomial(n, moved, size=2000)
+    chi2 = np.sum((counts - n * target) ** 2 / (n * target), axis=1)
+    simulated = np.mean(chi2 > 9.2103)
+    assert abs(simulated - powers[0]) < 0.04
+
+
+def test_fast_sampler_is_the_package_sampler():
+    # same chains, same random stream: rt.annealed_langevin with the exact denoisers
+    density = ch10.annealing_density()
+    sigmas = ch10.annealing_noise_levels()
+    x0 = np.tile(density.means[0], (40, 1))
+    fast = ch10.annealed_mixture_langevin(density, sigmas, x0, 12, 3e-3,
+                                          np.random.default_rng(7))
+    scores = rt.denoiser_scores(rt.optimal_denoisers(density, sigmas), sigmas)
+    slow = rt.annealed_langevin(scores, sigmas, x0, 12, 3e-3, np.random.default_rng(7))
+    np.testing.assert_allclose(fast, slow.level_samples, rtol=0, atol=1e-9)
 
 
 def test_basins_of_the_chapter_mixture():
