@@ -49,6 +49,7 @@ __all__ = [
     "dae_optimum",
     "dae_optimum_1d",
     "rcae_optimum_1d",
+    "rcae_optimum_1d_forward",
     "rcae_optimum_2d",
     "gaussian_dae_optimum",
     "gaussian_rcae_optimum",
@@ -786,3 +787,50 @@ def rcae_jacobian_correction(density, X):
     out = np.stack([elementwise_grad(lambda Z, k=k: anp.sum(grad_potential(Z)[:, k]))(X)
                     for k in range(d)], axis=1)
     return 0.5 * (out + np.swapaxes(out, 1, 2))
+
+
+def rcae_optimum_1d_forward(log_p, grid, lam):
+    """The rCAE optimum of a 1-D density by the forward-spacing scheme of the authors' code.
+
+    Minimises ``sum_i p_i D_i (r_i - x_i)^2 + lam sum_{i<m} p_i (r_{i+1} - r_i)^2 / D_i``
+    with forward spacings ``D_i = x_{i+1} - x_i`` (``D_m = D_{m-1}`` at the last point)
+    and ``p`` at the nodes: the discretisation in the authors' public experiment code
+    (see the book's paper map), where :func:`rcae_optimum_1d` uses trapezoid weights and
+    the density at the midpoints. Both approximate ``p (r - x) = lam (p r')'``; this one
+    puts each flux's density at the left end of its cell, an error of first order in the
+    spacing (the midpoint scheme's is of second order). The normal equations are
+    tridiagonal; each row is divided by ``p_i``, so only ratios of neighbouring densities
+    enter.
+
+    Parameters
+    ----------
+    log_p : callable
+        ``log_p(x) -> (m,)`` for ``x`` of shape (m,); may be unnormalised, must be
+        finite on the grid.
+    grid : array_like, shape (m,)
+        Strictly increasing grid, at least 3 points.
+    lam : float
+        Weight of the contraction penalty (the paper's ``sigma^2``), > 0.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        ``r`` at the grid points.
+    """
+    check_callable(log_p, "log_p")
+    x = increasing_grid(grid, "grid")
+    lam = scale_parameter(lam, "lam")
+    h = np.diff(x)
+    spacing = np.append(h, h[-1])
+    log_node = _log_density_on(log_p, x)
+    # row k / p_k: D_k (r_k - x_k) + lam [(p_{k-1}/p_k)(r_k - r_{k-1})/D_{k-1}
+    #                                      - (r_{k+1} - r_k)/D_k] = 0
+    right = lam / h  # couples k to k + 1 (the flux p_k / D_k, divided by p_k)
+    left = lam * _density_ratio(log_node[:-1], log_node[1:], "log_p") / h  # k + 1 to k
+    banded = np.zeros((3, x.size))
+    banded[0, 1:] = -right
+    banded[1] = spacing
+    banded[1, :-1] += right
+    banded[1, 1:] += left
+    banded[2, :-1] = -left
+    return linalg.solve_banded((1, 1), banded, spacing * x)

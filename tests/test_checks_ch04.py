@@ -137,7 +137,64 @@ NEGATIVE_CONTROLS = {
         lambda: ch04.check_rcae_curl_2d(ch04.measure_rcae_curl(solver=_dae_solver_2d)),
         lambda: ch04.check_rcae_curl_2d(ch04.measure_rcae_curl(solver=_field_solver_2d(1))),
     ],
+    "check_forward_scheme_converges": [
+        # the forward loss with the spacing weights swapped
+        lambda: ch04.check_forward_scheme_converges(ch04.measure_forward_scheme(_swapped_forward)),
+        # the DAE optimum at sigma^2 = lam
+        lambda: ch04.check_forward_scheme_converges(ch04.measure_forward_scheme(
+            lambda log_p, grid, lam: rt.dae_optimum_1d(log_p, grid, np.sqrt(lam)))),
+        # the book's solver at a penalty 1 % too large
+        lambda: ch04.check_forward_scheme_converges(ch04.measure_forward_scheme(
+            lambda log_p, grid, lam: rt.rcae_optimum_1d(log_p, grid, 1.01 * lam))),
+    ],
 }
+
+
+def _forward_loss_matrix(log_p, x, lam, swapped=False):
+    """The forward-spacing loss as a dense quadratic form ``r A r - 2 b r + c``."""
+    h = np.diff(x)
+    spacing = np.append(h, h[-1])
+    p = np.exp(log_p(x) - np.max(log_p(x)))
+    data = p / spacing if swapped else p * spacing
+    flux = lam * (p[:-1] * h if swapped else p[:-1] / h)
+    A = np.diag(data)
+    i = np.arange(x.size - 1)
+    A[i, i] += flux
+    A[i + 1, i + 1] += flux
+    A[i, i + 1] -= flux
+    A[i + 1, i] -= flux
+    return A, data * x
+
+
+def _swapped_forward(log_p, x, lam):
+    A, b = _forward_loss_matrix(log_p, x, lam, swapped=True)
+    return np.linalg.solve(A, b)
+
+
+def test_forward_solver_minimises_the_authors_loss():
+    # a dense solve of the loss's normal equations, on a random non-uniform grid
+    log_p = ch04.log_density(rt.paper_density_1d())
+    x = np.sort(np.random.default_rng(0).uniform(-1.0, 1.0, 40))
+    A, b = _forward_loss_matrix(log_p, x, 0.05)
+    np.testing.assert_allclose(rt.rcae_optimum_1d_forward(log_p, x, 0.05),
+                               np.linalg.solve(A, b), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: rt.rcae_optimum_1d_forward(lambda x: -x**2, np.linspace(0, 1, 5), -1.0),
+         ValueError, "lam"),
+        (lambda: rt.rcae_optimum_1d_forward(lambda x: -x**2, [0.0, 0.5], 0.1),
+         ValueError, "grid"),
+        (lambda: rt.rcae_optimum_1d_forward(3, np.linspace(0, 1, 5), 0.1), TypeError, "log_p"),
+        (lambda: ch04.measure_forward_scheme(grids=(100, 200)), ValueError, "grids"),
+        (lambda: ch04.measure_forward_scheme(solver=3), TypeError, "solver"),
+    ],
+)
+def test_forward_scheme_rejects_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 # ------------------------------------------------------- the controls fail for the right reason
