@@ -73,7 +73,6 @@ _EXPORTS = {
     "dae_optimum_1d": "optimal",
     "rcae_optimum_1d": "optimal",
     "rcae_optimum_1d_forward": "optimal",
-    "rcae_optimum_1d_forward": "optimal",
     "rcae_optimum_2d": "optimal",
     "gaussian_dae_optimum": "optimal",
     "gaussian_rcae_optimum": "optimal",
