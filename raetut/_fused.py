@@ -41,13 +41,16 @@ def _loss_and_grad(model, criterion, scale, weight_decay, params, X, noise):
     n = X.shape[0]
     m = 1 if noise is None else noise.shape[0]
     rows = max(1, _BLOCK_DOUBLES // (model.n_hidden * m))
-    loss, grad = 0.0, np.zeros(model.n_params)
-    for i in range(0, n, rows):
-        block_noise = None if noise is None else noise[:, i : i + rows]
-        value, g = _block_loss_and_grad(model, criterion, scale, params, X[i : i + rows],
-                                        block_noise, m * n)
-        loss += value
-        grad += g
+    if n <= rows:  # one block: no accumulation
+        loss, grad = _block_loss_and_grad(model, criterion, scale, params, X, noise, m * n)
+    else:
+        loss, grad = 0.0, np.zeros(model.n_params)
+        for i in range(0, n, rows):
+            block_noise = None if noise is None else noise[:, i : i + rows]
+            value, g = _block_loss_and_grad(model, criterion, scale, params, X[i : i + rows],
+                                            block_noise, m * n)
+            loss += value
+            grad += g
     if weight_decay > 0:
         masked = params * model.weight_mask()
         loss += weight_decay * np.sum(masked**2)

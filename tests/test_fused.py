@@ -87,3 +87,15 @@ def test_direct_loss_and_grad_equals_the_primitive_through_autograd():
     v_direct, g_direct = fused.loss_and_grad(params, X, noise)
     assert v_direct == v
     np.testing.assert_array_equal(g_direct, g)
+
+
+def test_blocked_sum_equals_one_block(monkeypatch):
+    """The objective summed over row blocks equals the one-block value to round-off."""
+    from raetut import _fused
+
+    params, X, noise, _, fused = _setup("rcae", "tanh", False, 2, 8)
+    whole = fused.loss_and_grad(params, X, noise)
+    monkeypatch.setattr(_fused, "_BLOCK_DOUBLES", 8 * 7)  # blocks of 7 rows
+    blocked = fused.loss_and_grad(params, X, noise)
+    assert blocked[0] == pytest.approx(whole[0], rel=1e-13)
+    np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-11, atol=1e-14)
