@@ -95,7 +95,56 @@ NEGATIVE_CONTROLS = {
         lambda: _bias(_exact_chains(), _exact_chains()),
         lambda: _bias(*reversed(ch12.control_run(ch12.LAM))),
     ],
+    "check_curve_exact_mh_occupancy": [
+        lambda: ch12.check_curve_exact_mh_occupancy(_curve_test(_curve_frozen()).occupancy),
+        lambda: ch12.check_curve_exact_mh_occupancy(_curve_test(_curve_one_component()).occupancy),
+        lambda: ch12.check_curve_exact_mh_occupancy(
+            _curve_test(_curve_draws("MH, one-point rule, exact score")).occupancy),
+        lambda: ch12.check_curve_exact_mh_occupancy(
+            _curve_test(_curve_draws("MH, line integral of r")).occupancy),
+    ],
+    "check_curve_exact_mh_matches_reference": [
+        lambda: ch12.check_curve_exact_mh_matches_reference(
+            _curve_test(_curve_draws("MH, one-point rule, exact score")).energy),
+        lambda: ch12.check_curve_exact_mh_matches_reference(_curve_test(_curve_frozen()).energy),
+        lambda: ch12.check_curve_exact_mh_matches_reference(
+            _curve_test(_curve_one_component()).energy),
+        # p_sigma at sigma = s_c = 0.8: the wrong target, smoothed
+        lambda: ch12.check_curve_exact_mh_matches_reference(_curve_test(ch12.curve_sample(
+            400, np.random.default_rng(9), width=np.hypot(0.8, 0.8))).energy),
+    ],
+    "check_curve_one_point_rule_is_biased": [
+        lambda: ch12.check_curve_one_point_rule_is_biased(
+            _curve_test(_curve_draws("MH, exact E")).energy),
+        lambda: ch12.check_curve_one_point_rule_is_biased(
+            _curve_test(ch12.curve_training()[:400]).energy),
+    ],
+    "check_curve_learned_mh_occupancy_is_biased": [
+        lambda: ch12.check_curve_learned_mh_occupancy_is_biased(
+            _curve_test(_curve_draws("MH, exact E")).occupancy),
+        lambda: ch12.check_curve_learned_mh_occupancy_is_biased(
+            _curve_test(ch12.curve_training()[:400]).occupancy),
+    ],
 }
+
+
+def _curve_test(sample):
+    return ch12.measure_curve_sample(sample=sample)
+
+
+def _curve_draws(name):
+    return ch12.curve_thinned(ch12.run_curve_sampler(name).samples)
+
+
+def _curve_frozen():
+    """Frozen chains: 400 overdispersed starts that never move."""
+    return ch12.curve_starts(400, seed=9)
+
+
+def _curve_one_component():
+    """Chains that never leave the first component: 400 draws of N(m_0, s_c^2 I)."""
+    rng = np.random.default_rng(9)
+    return ch12.curve_means()[0] + ch12.CURVE["width"] * rng.standard_normal((400, 10))
 
 
 def _states_against_ula():
@@ -166,3 +215,52 @@ def test_one_point_rule_misses_the_quadratic_term():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_curve_log_prob_is_normalised_and_its_score_is_its_gradient():
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(3)
+    Z = ch12.curve_sample(50, rng) + rng.normal(size=(50, 10))
+    cov = ch12.CURVE["width"] ** 2 * np.eye(10)
+    direct = np.log(np.mean([multivariate_normal(m, cov).pdf(Z) for m in ch12.curve_means()],
+                            axis=0))
+    np.testing.assert_allclose(ch12.curve_log_prob(Z), direct, rtol=1e-10)
+    X = ch12.curve_sample(20, rng)
+    h = 1e-5
+    fd = np.stack([(ch12.curve_log_prob(X + h * e) - ch12.curve_log_prob(X - h * e)) / (2 * h)
+                   for e in np.eye(10)], axis=1)
+    np.testing.assert_allclose(ch12.curve_score(X), fd, rtol=1e-6, atol=1e-6)
+
+
+def test_curve_sample_moments_and_segments():
+    X = ch12.curve_sample(100_000, np.random.default_rng(4))
+    m = ch12.curve_means()
+    np.testing.assert_allclose(X.mean(axis=0), m.mean(axis=0), atol=0.02)
+    # the within-component spread of the unused coordinates is s_c
+    assert X[:, 2:].std() == pytest.approx(ch12.CURVE["width"], rel=0.01)
+    assert ch12.curve_segments(m).tolist() == list(range(len(m)))
+    p = ch12.curve_segment_probabilities()
+    assert p.sum() == pytest.approx(1.0) and np.all(np.abs(p - 1 / 6) < 0.02)
+
+
+def test_occupancy_test_against_scipy():
+    from scipy.stats import chisquare
+
+    X = ch12.curve_sample(300, np.random.default_rng(5))
+    t = ch12.occupancy_test(X)
+    ref = chisquare(t.counts, t.expected)
+    assert t.statistic == pytest.approx(ref.statistic) and t.p_value == pytest.approx(ref.pvalue)
+
+
+def test_permutation_test_in_ten_dimensions_and_bad_dims():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 10)), rng.normal(size=(30, 10))
+    t = ch12.permutation_test(X, Y, 50, np.random.default_rng(1))
+    assert t.statistic == pytest.approx(rt.energy_distance(X, Y, unbiased=True), abs=1e-12)
+    with pytest.raises(ValueError, match="Y"):
+        ch12.permutation_test(X, Y[:, :2], 50, np.random.default_rng(1))
+    with pytest.raises(ValueError, match="X"):
+        ch12.curve_log_prob(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="name"):
+        ch12.run_curve_sampler("Gibbs")
