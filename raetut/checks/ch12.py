@@ -979,8 +979,8 @@ def check_curve_learned_mh_occupancy_is_biased(measurement=None):
     estimate of the score; its smoothing (``p_sigma``, sigma = 0.2) moves no mass between
     segments to first order, so what the test sees is the estimation error. The check
     can fail only by a lack of power (a better-trained DAE could pass it); the margin is
-    the measured p-value, 1e-6 or 1e-11 as the network trains with one set of
-    floating-point kernels or another, four or more orders of magnitude below beta.
+    the measured p-value, between 1e-11 and 1e-6 in our runs (the trained network
+    depends on the floating-point kernels), four or more orders of magnitude below beta.
     Controls that fail: the exact MH chain and 400 i.i.d. draws of ``p``.
     """
     t = measure_curve_sample("MH, line integral of r").occupancy if measurement is None \
