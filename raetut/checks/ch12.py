@@ -675,9 +675,9 @@ def check_control_bias_directions(measurement=None):
 #
 # The authors' other sampling target (PAPER.md, "Experiment settings") was "a 10-D
 # Gaussian mixture laid along a sinusoidal curve"; nothing more of it is known. The
-# construction below is ours: K = 6 equal-weight components N(m_k, s_c^2 I_10), means
-# m_k = (t_k, A sin t_k, 0, ..., 0) at t_k evenly spaced on [0, 2 pi], A = 1.5, s_c = 0.8.
-# The components overlap (neighbouring means 1.6-2.5 s_c apart) so that random-walk MH
+# construction below is ours: n_c = 6 equal-weight components N(m_k, omega^2 I_10), means
+# m_k = (t_k, A sin t_k, 0, ..., 0) at t_k evenly spaced on [0, 2 pi], A = 1.5, omega = 0.8.
+# The components overlap (neighbouring means 1.6-2.5 omega apart) so that random-walk MH
 # in 10-D mixes along the curve within the chapter's budget.
 
 CURVE = {"dim": 10, "n_components": 6, "amplitude": 1.5, "width": 0.8}
@@ -685,7 +685,7 @@ CURVE = {"dim": 10, "n_components": 6, "amplitude": 1.5, "width": 0.8}
 CURVE_SIGMA = 0.2
 CURVE_LAM = 0.04
 #: Every 10-D sampler: 20 chains from overdispersed starts, 6000 steps, burn-in 1000,
-#: every 250th step kept (400 draws); random-walk step 0.6 (0.75 s_c), MALA step adapted.
+#: every 250th step kept (400 draws); random-walk step 0.6 (0.75 omega), MALA step adapted.
 CURVE_CHAINS = {"n_chains": 20, "n_steps": 6000, "burn_in": 1000, "thin": 250, "step": 0.6,
                 "mala_step": 0.5, "mala_adapt": 500}
 #: The i.i.d. reference: 2000 draws to train the DAE, 800 to test against, and
@@ -697,7 +697,7 @@ _CURVE_SAMPLER_SEEDS = dict(zip(SAMPLERS, (31, 32, 33, 34, 35, 36), strict=True)
 
 
 def curve_means():
-    """The components' means ``m_k = (t_k, A sin t_k, 0, ..., 0)``, shape (K, 10)."""
+    """The components' means ``m_k = (t_k, A sin t_k, 0, ..., 0)``, shape (n_c, 10)."""
     t = np.linspace(0.0, 2.0 * np.pi, CURVE["n_components"])
     means = np.zeros((CURVE["n_components"], CURVE["dim"]))
     means[:, 0], means[:, 1] = t, CURVE["amplitude"] * np.sin(t)
@@ -711,7 +711,7 @@ def _curve_sq_dist(X, means):
 def curve_log_prob(X, width=None):
     """``log p(x)`` of the 10-D mixture (normalised), shape (n,) for ``X`` of shape (n, 10).
 
-    ``width`` replaces ``s_c`` (``sqrt(s_c^2 + sigma^2)`` gives ``log p_sigma``).
+    ``width`` replaces ``omega`` (``sqrt(omega^2 + sigma^2)`` gives ``log p_sigma``).
     """
     X = as_points(X, "X", dim=CURVE["dim"])
     s = CURVE["width"] if width is None else float(width)
@@ -722,7 +722,7 @@ def curve_log_prob(X, width=None):
 
 
 def curve_score(X):
-    """``grad log p = sum_k w_k(x) (m_k - x) / s_c^2`` (``w_k`` the responsibilities), (n, 10)."""
+    """``grad log p = sum_k w_k(x) (m_k - x) / omega^2`` (``w_k`` the responsibilities), (n, 10)."""
     X = as_points(X, "X", dim=CURVE["dim"])
     means, s2 = curve_means(), CURVE["width"] ** 2
     a = -_curve_sq_dist(X, means) / (2.0 * s2)
@@ -851,8 +851,8 @@ CURVE_COST = COST
 class OccupancyTest:
     """Pearson's chi-square test of the segments' counts against ``p``'s probabilities.
 
-    ``counts`` and ``expected`` have shape (K,); under the null (n independent draws of
-    ``p``) the statistic is asymptotically chi-square with K - 1 degrees of freedom.
+    ``counts`` and ``expected`` have shape (n_c,); under the null (n independent draws of
+    ``p``) the statistic is asymptotically chi-square with n_c - 1 degrees of freedom.
     """
 
     counts: np.ndarray
@@ -863,7 +863,7 @@ class OccupancyTest:
 
 def occupancy_test(X):
     """Chi-square test of the segment counts of ``X`` (n, 10) against
-    :func:`curve_segment_probabilities` (K - 1 = 5 degrees of freedom)."""
+    :func:`curve_segment_probabilities` (n_c - 1 = 5 degrees of freedom)."""
     from scipy.stats import chi2
 
     counts = np.bincount(curve_segments(X), minlength=CURVE["n_components"])
@@ -959,7 +959,7 @@ def check_curve_one_point_rule_is_biased(measurement=None):
 
     Measured: the energy-distance permutation p-value of the one-point chain's thinned
     draws against the i.i.d. reference. Predicted: for a Gaussian component the rule leaves
-    out ``-|h|^2 / (2 s_c^2)``, on average ``d eta^2 / (2 s_c^2) = 2.8`` nats per proposal
+    out ``-|h|^2 / (2 omega^2)``, on average ``d eta^2 / (2 omega^2) = 2.8`` nats per proposal
     at eta = 0.6, d = 10, all in favour of acceptance, so the chain over-disperses (its
     acceptance is twice the exact chain's). The claim fails only by a lack of power; the
     measured statistic is tens of times the null's 99th percentile. Controls that fail:
