@@ -795,8 +795,10 @@ def rcae_optimum_1d_forward(log_p, grid, lam):
     Minimises ``sum_i p_i D_i (r_i - x_i)^2 + lam sum_{i<m} p_i (r_{i+1} - r_i)^2 / D_i``
     with forward spacings ``D_i = x_{i+1} - x_i`` (``D_m = D_{m-1}`` at the last point)
     and ``p`` at the nodes: the discretisation in the authors' public experiment code
-    (see the book's paper map), where :func:`rcae_optimum_1d` uses trapezoid weights and
-    the density at the midpoints. Both approximate ``p (r - x) = lam (p r')'``; this one
+    (see the book's paper map; their script has no data term at the last node, which on
+    the paper's density changes ``(r - x) / lam`` on ``|x| <= 0.9`` by less than 1e-10),
+    where :func:`rcae_optimum_1d` uses trapezoid weights and the density at the midpoints.
+    Both approximate ``p (r - x) = lam (p r')'``; this one
     puts each flux's density at the left end of its cell, an error of first order in the
     spacing (the midpoint scheme's is of second order). The normal equations are
     tridiagonal; each row is divided by ``p_i``, so only ratios of neighbouring densities
