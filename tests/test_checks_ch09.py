@@ -247,12 +247,34 @@ NEGATIVE_CONTROLS = {
         lambda: checks.check_curl_mh_small_step_limit(dataclasses.replace(
             ch09.measure_curl_bias(), control_runs=ch09.measure_curl_bias().runs)),
     ],
+    "check_exact_denoiser_chain_2d_energy": [
+        # the frozen chain (its uniform starts), the crawling chain (step 0.01) and the
+        # trained model's chain, thinned as the chapter's, against p_sigma
+        lambda: checks.check_exact_denoiser_chain_2d_energy(ch09.measure_energy_test_2d(
+            np.repeat(ch09.starts_2d(), 100, axis=0))),
+        lambda: checks.check_exact_denoiser_chain_2d_energy(ch09.measure_energy_test_2d(
+            ch09.thinned_2d(_crawling_2d(), burn_in=0, thin=10))),
+        lambda: checks.check_exact_denoiser_chain_2d_energy(ch09.measure_energy_test_2d(
+            ch09.thinned_2d(ch09.chains_2d("MH, trained r").samples))),
+    ],
+    "check_seed_sweep_spurious_attractors": [
+        # the exact denoiser for every seed: no spurious attractor anywhere (fraction 0)
+        lambda: checks.check_seed_sweep_spurious_attractors(ch09.measure_seed_sweep(
+            (1, 2), reconstructions=[rt.dae_optimum(ch09.chapter_density_1d(), SIGMA)] * 2)),
+        # model B for every seed (fraction 1)
+        lambda: checks.check_seed_sweep_spurious_attractors(ch09.measure_seed_sweep(
+            (1, 2), reconstructions=[ch09.seed_model(1).r] * 2)),
+        # model B's far chains reported as all returned: the criteria disagree
+        lambda: checks.check_seed_sweep_spurious_attractors(
+            [dataclasses.replace(o, trapped=0.0) if o.seed == 1 else o
+             for o in ch09.measure_seed_sweep()]),
+    ],
 }
 
 
 def test_chapter_checks_pass_with_the_chapter_objects():
     results = checks.run_all(9)
-    assert len(results) == 15
+    assert len(results) == 17
     failed = [(r.name, r.measured, r.tolerance, r.detail) for r in results if not r.passed]
     assert not failed
 
@@ -396,3 +418,20 @@ def test_one_point_helpers_reject_bad_input():
         ch09.grid_stationary_law(lambda x, y: 0 * x[:, 0], [0.0, 1.0, 2.0], -1.0)
     with pytest.raises(ValueError, match="log_ratio"):
         ch09.grid_stationary_law(lambda x, y: np.zeros(2), [0.0, 1.0, 2.0], 1.0)
+
+
+def test_seed_sweep_contains_models_a_and_b():
+    # seeds 2 and 1 of the sweep are models A and B: the same fields, no retraining
+    assert ch09.seed_model(2) is ch09.chapter_models()["model A"]
+    assert ch09.seed_model(1) is ch09.chapter_models()["model B"]
+    outcomes = {o.seed: o for o in ch09.measure_seed_sweep((1, 2))}
+    np.testing.assert_allclose(outcomes[1].spurious,
+                               ch09.measure_spurious_attractors().spurious)
+    assert not outcomes[2].has_spurious and outcomes[2].trapped == 0.0
+
+
+def test_energy_test_thinning_and_sizes():
+    t = ch09.measure_energy_test_2d()
+    n_states = S2["n_steps"] - S2["burn_in"]
+    assert t.n_x == t.n_y == S2["n_chains"] * (n_states // ch09.ED_THIN)
+    assert ch09.measure_energy_test_2d() is t
