@@ -24,7 +24,14 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
-from .._validation import as_points, call_checked, check_callable, check_rng, positive_int
+from .._validation import (
+    as_points,
+    call_checked,
+    check_callable,
+    check_rng,
+    positive_int,
+    positive_scalar,
+)
 from ..diagnostics import (
     PermutationTest,
     effective_sample_size,
@@ -96,6 +103,7 @@ __all__ = [
     "curve_log_prob",
     "curve_score",
     "curve_sample",
+    "curve_sample_tube",
     "curve_segments",
     "curve_segment_probabilities",
     "curve_training",
@@ -739,6 +747,27 @@ def curve_sample(n, rng, width=None):
     return curve_means()[k] + s * rng.standard_normal((n, CURVE["dim"]))
 
 
+def curve_sample_tube(n, rng, along=None, across=None, flat=None):
+    """``n`` draws of a wrong answer with nearly the mixture's segment masses (they move by
+    about 0.01 for a tube half as wide, invisible at n = 400): each component's
+    spread is ``along`` the curve's tangent at its mean and ``across`` it (in the plane of
+    the first two coordinates) and ``flat`` in the other eight (each defaults to ``omega``;
+    all three ``omega`` gives the mixture itself). Shape (n, 10)."""
+    n, rng = positive_int(n, "n"), check_rng(rng)
+    w = [CURVE["width"] if v is None else positive_scalar(v, name)
+         for v, name in ((along, "along"), (across, "across"), (flat, "flat"))]
+    means = curve_means()
+    k = rng.integers(CURVE["n_components"], size=n)
+    tangent = np.stack([np.ones(n), CURVE["amplitude"] * np.cos(means[k, 0])], axis=1)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    z = rng.standard_normal((n, CURVE["dim"]))
+    X = means[k].copy()
+    X[:, :2] += w[0] * z[:, :1] * tangent + w[1] * z[:, 1:2] * normal
+    X[:, 2:] += w[2] * z[:, 2:]
+    return X
+
+
 def curve_segments(X):
     """The segment of each point: the index of the nearest component mean, shape (n,)."""
     X = as_points(X, "X", dim=CURVE["dim"])
@@ -927,6 +956,12 @@ def check_curve_exact_mh_occupancy(measurement=None):
     ``n sum (q - p)^2 / p = 22``, e.g. 7 points of mass moved between two segments.
     Controls that fail: frozen chains (the starts), chains that never leave one component,
     the one-point chain and the learned-score MH chain.
+    No power against anything that keeps the segments' masses: ``p_sigma`` at any sigma,
+    a tube too narrow or too wide across the curve, the wrong spread in the eight flat
+    coordinates (:func:`curve_sample_tube`) all pass it (they move the segments' masses by
+    about 0.01 or less, a noncentrality near 1 at n = 400). Those are the
+    energy test's job (:func:`check_curve_exact_mh_matches_reference`), which is weak on
+    spread alone; the two checks together do not certify the chain's spread.
     """
     t = measure_curve_sample().occupancy if measurement is None else measurement
     return record("10-D: exact MH segment occupancy ~ p (chi-square)", t.p_value, 1.0,
@@ -946,6 +981,15 @@ def check_curve_exact_mh_matches_reference(measurement=None):
     coordinate's spread 1.13 instead of 0.8). The test is weak on spread alone: ``p_sigma``
     at sigma = 0.5 (spread 0.94) gave p = 0.035, and at the DAE's sigma = 0.2 (spread 0.82)
     it is not resolved at this n.
+    No power against under-dispersion that keeps the segment masses (measured over five
+    seeds of 400 i.i.d. draws of :func:`curve_sample_tube`, review of 2026-12-03):
+    ``p_sigma`` at sigma = 0.2 passed 5/5; a tube half as wide across the curve in the
+    plane of the first two coordinates (spread 0.4) passed 5/5; every spread shrunk by
+    10% (0.72, the control chain's kind of O(lambda) error) passed 5/5; the flat
+    coordinates' spread 0.6 passed 2/5 and 1.0 passed 1/5. The energy distance in 10-D is
+    dominated by the eight flat coordinates and sees a change of spread in one direction
+    of the plane hardly at all; a pass certifies the location along the curve, not the
+    spread across it.
     """
     t = measure_curve_sample().energy if measurement is None else measurement
     return record("10-D: exact MH ~ i.i.d. reference (energy distance, permutation)",
