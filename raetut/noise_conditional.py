@@ -1,14 +1,16 @@
 """A noise-conditional denoiser: one network with the noise level as an input.
 
-Beyond the paper (Song & Ermon 2019; Song et al. 2021). The network predicts the
-corruption noise, ``eps_hat(x~, sigma)``; its denoiser and score are
+Beyond the paper (Song & Ermon 2019; Song et al. 2021). With the corruption
+``x~ = x + eps``, ``eps = sigma z``, ``z ~ N(0, I)``, the network predicts the standard
+normal ``z``: ``z_hat(x~, sigma)`` (diffusion-model papers call this the noise
+prediction ``epsilon_theta``). Its denoiser and score are
 
-    r(x~, sigma) = x~ - sigma * eps_hat(x~, sigma),
-    s(x~, sigma) = (r(x~, sigma) - x~) / sigma^2 = -eps_hat(x~, sigma) / sigma,
+    r(x~, sigma) = x~ - sigma * z_hat(x~, sigma),
+    s(x~, sigma) = (r(x~, sigma) - x~) / sigma^2 = -z_hat(x~, sigma) / sigma,
 
-so the three are one object. Trained on ``E ||eps_hat(x + sigma eps, sigma) - eps||^2``
+so the three are one object. Trained on ``E ||z_hat(x + sigma z, sigma) - z||^2``
 with sigma drawn log-uniformly on ``[sigma_min, sigma_max]``, the optimum is
-``eps*(x~, sigma) = -sigma s_sigma(x~)`` (Tweedie), the exact score of ``p_sigma``.
+``z*(x~, sigma) = E[z | x~] = -sigma s_sigma(x~)`` (Tweedie), the exact score of ``p_sigma``.
 
 Also here: the reverse variance-exploding SDE and the probability-flow ODE samplers,
 driven by any score ``score(X, sigma)``.
@@ -22,7 +24,6 @@ from autograd import value_and_grad
 from scipy import optimize
 
 from ._validation import as_points, positive_int, positive_scalar
-from .training import _progress_bar, _show
 
 __all__ = [
     "NoiseConditionalNet",
@@ -36,10 +37,10 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class NoiseConditionalNet:
-    """A two-hidden-layer tanh network ``eps_hat(x~, sigma)`` in ``d`` dimensions.
+    """A two-hidden-layer tanh network ``z_hat(x~, sigma)`` in ``d`` dimensions.
 
     Inputs are ``x~ / sqrt(scale^2 + sigma^2)`` and ``log sigma``; the output is the
-    predicted noise (shape (n, d)), ``eps_hat = g(sigma) F(x~, sigma)`` with
+    predicted standard noise (shape (n, d)), ``z_hat = g(sigma) F(x~, sigma)`` with
     ``g(sigma) = sigma / sqrt(sigma^2 + floor^2)`` (``g = 1`` when ``floor`` is None).
     ``scale`` is the data's standard deviation, so the scaled input has unit size at
     every level; ``floor`` is the length below which the data look smooth, so that
@@ -96,19 +97,19 @@ class NoiseConditionalNet:
             raise ValueError("sigma must be positive and finite")
         return sig
 
-    def eps(self, params, X, sigma):
-        """Predicted noise ``eps_hat(x~, sigma)``, shape (n, d); sigma scalar or (n,)."""
+    def z_hat(self, params, X, sigma):
+        """Predicted standard noise ``z_hat(x~, sigma)``, shape (n, d); sigma scalar or (n,)."""
         X = as_points(X, "X", dim=self.d)
         return self._forward(params, X, self._sigmas(sigma, len(X)))
 
     def denoise(self, params, X, sigma):
-        """Denoiser ``r(x~, sigma) = x~ - sigma eps_hat(x~, sigma)``, shape (n, d)."""
+        """Denoiser ``r(x~, sigma) = x~ - sigma z_hat(x~, sigma)``, shape (n, d)."""
         X = as_points(X, "X", dim=self.d)
         sig = self._sigmas(sigma, len(X))
         return X - sig[:, None] * self._forward(params, X, sig)
 
     def score(self, params, X, sigma):
-        """Score ``s(x~, sigma) = -eps_hat(x~, sigma) / sigma``, shape (n, d)."""
+        """Score ``s(x~, sigma) = -z_hat(x~, sigma) / sigma``, shape (n, d)."""
         X = as_points(X, "X", dim=self.d)
         sig = self._sigmas(sigma, len(X))
         return -self._forward(params, X, sig) / sig[:, None]
@@ -128,8 +129,8 @@ class NoiseConditionalFit:
     def score(self, X, sigma):
         return self.net.score(self.params, X, sigma)
 
-    def eps(self, X, sigma):
-        return self.net.eps(self.params, X, sigma)
+    def z_hat(self, X, sigma):
+        return self.net.z_hat(self.params, X, sigma)
 
     def denoise(self, X, sigma):
         return self.net.denoise(self.params, X, sigma)
@@ -137,10 +138,10 @@ class NoiseConditionalFit:
 
 def fit_noise_conditional(X, sigma_min, sigma_max, rng, hidden=32, n_copies=2,
                           n_iter=300, floor=None, progress=False):
-    """Train ``eps_hat`` on ``E ||eps_hat(x + sigma eps, sigma) - eps||^2 / g(sigma)^2`` by L-BFGS.
+    """Train ``z_hat`` on ``E ||z_hat(x + sigma z, sigma) - z||^2 / g(sigma)^2`` by L-BFGS.
 
     The weight ``1 / g(sigma)^2`` (see :class:`NoiseConditionalNet`) makes every level
-    count alike: the predictable part ``eps*`` of the noise is of size ``g(sigma)``.
+    count alike: the predictable part ``z*`` of the noise is of size ``g(sigma)``.
 
     Each of the ``n`` points is corrupted ``n_copies`` times, with ``sigma`` drawn
     log-uniformly on ``[sigma_min, sigma_max]`` (``sigma_min == sigma_max``: one level)
@@ -175,16 +176,20 @@ def fit_noise_conditional(X, sigma_min, sigma_max, rng, hidden=32, n_copies=2,
                               floor=floor)
     Xc = np.repeat(X, n_copies, axis=0)
     sig = np.exp(rng.uniform(np.log(sigma_min), np.log(sigma_max), len(Xc)))
-    eps = rng.standard_normal(Xc.shape)
-    Xt = Xc + sig[:, None] * eps
+    z = rng.standard_normal(Xc.shape)
+    Xt = Xc + sig[:, None] * z
     params0 = net.init(rng)
     weight = 1.0 / net._gain(sig) ** 2
 
     def loss(p):
-        return anp.mean(weight * anp.sum((net._forward(p, Xt, sig) - eps) ** 2, axis=1))
+        return anp.mean(weight * anp.sum((net._forward(p, Xt, sig) - z) ** 2, axis=1))
 
     f = value_and_grad(loss)
-    bar = _progress_bar(n_iter, "noise-conditional DAE", progress)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_iter, desc="noise-conditional DAE", leave=False)
     count = [0]
 
     def fun(p):
@@ -193,7 +198,7 @@ def fit_noise_conditional(X, sigma_min, sigma_max, rng, hidden=32, n_copies=2,
         return float(v), np.asarray(g, dtype=float)
 
     res = optimize.minimize(fun, params0, jac=True, method="L-BFGS-B",
-                            callback=lambda p: _show(bar, float(loss(p)) if bar else 0.0),
+                            callback=None if bar is None else lambda p: bar.update(1),
                             options={"maxiter": n_iter})
     if bar is not None:
         bar.close()

@@ -27,7 +27,7 @@ def _zero_field(X, sigma):
 
 NEGATIVE_CONTROLS = {
     "check_loss_gap_is_field_error": [
-        # eps* from the exact score one level up / down: not the conditional mean
+        # z* from the exact score one level up / down: not the conditional mean
         lambda: checks.check_loss_gap_is_field_error(ch14.measure_field_errors(
             reference=_wrong_level_reference(8.0 ** (1 / 15) / 0.1 ** (1 / 15)), n_test=500)),
         lambda: checks.check_loss_gap_is_field_error(ch14.measure_field_errors(

@@ -11,10 +11,10 @@ W = W / W.sum()
 
 
 def _posterior_mean_noise(xt, sigma, omega):
-    """E[eps | x~] by quadrature over eps with weight N(x~ - sigma eps; 0, omega^2)."""
-    eps = np.linspace(-12, 12, 200001)
-    w = np.exp(-0.5 * eps**2 - 0.5 * (xt - sigma * eps) ** 2 / omega**2)
-    return float(np.sum(w * eps) / np.sum(w))
+    """E[z | x~] by quadrature over z with weight N(x~ - sigma z; 0, omega^2)."""
+    z = np.linspace(-12, 12, 200001)
+    w = np.exp(-0.5 * z**2 - 0.5 * (xt - sigma * z) ** 2 / omega**2)
+    return float(np.sum(w * z) / np.sum(w))
 
 
 @pytest.mark.parametrize("xt, sigma, omega", [(1.3, 0.4, 0.7), (-2.0, 1.5, 0.3)])
@@ -25,11 +25,11 @@ def test_ch14_1_is_the_posterior_mean(xt, sigma, omega):
 
 @pytest.mark.parametrize("a, sigma, omega", [(0.3, 0.4, 0.7), (-0.5, 1.5, 0.3)])
 def test_ch14_2_is_the_loss_gap(a, sigma, omega):
-    x, eps = omega * Z[:, None], Z[None, :]
-    xt = x + sigma * eps
+    x, z = omega * Z[:, None], Z[None, :]
+    xt = x + sigma * z
     ww = W[:, None] * W[None, :]
     a_star = sigma / (omega**2 + sigma**2)
-    gap = np.sum(ww * (a * xt - eps) ** 2) - np.sum(ww * (a_star * xt - eps) ** 2)
+    gap = np.sum(ww * (a * xt - z) ** 2) - np.sum(ww * (a_star * xt - z) ** 2)
     assert rt.exercises.get("ch14-2").reference(a, sigma, omega) == pytest.approx(gap, rel=1e-9)
 
 

@@ -16,7 +16,7 @@ def test_denoiser_score_noise_are_one_object():
     p = net.init(np.random.default_rng(0))
     X = np.random.default_rng(1).normal(size=(7, 2))
     for sg in (0.1, 2.0):
-        r, s, e = net.denoise(p, X, sg), net.score(p, X, sg), net.eps(p, X, sg)
+        r, s, e = net.denoise(p, X, sg), net.score(p, X, sg), net.z_hat(p, X, sg)
         np.testing.assert_allclose(r, X + sg**2 * s, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(r, X - sg * e, rtol=1e-12, atol=1e-12)
 

@@ -114,7 +114,7 @@ def trained_networks(progress=False):
 class FieldErrors:
     """Per level: the held-out relative field error ``sqrt(E||sigma(s_hat - s)||^2 /
     E||sigma s||^2)``, the denoising losses of the network and of the exact denoiser,
-    the field error ``E||eps_hat - eps*||^2`` and the standard error of the gap's
+    the field error ``E||z_hat - z*||^2`` and the standard error of the gap's
     cross term (all shape (L,))."""
 
     sigmas: np.ndarray
@@ -129,8 +129,8 @@ def measure_field_errors(field=None, reference=None, n_test=None, seed=None):
     """Held-out errors of a learned score ``field(X, sigma)`` against ``reference(X, sigma)``
     (default: the multi-level network against the exact ``s_sigma``), at every level.
 
-    At each level, ``n_test`` fresh draws of ``p`` are corrupted, ``x~ = x + sigma eps``;
-    ``eps_hat = -sigma field(x~)``, ``eps* = -sigma reference(x~)``.
+    At each level, ``n_test`` fresh draws of ``p`` are corrupted, ``x~ = x + sigma z``;
+    ``z_hat = -sigma field(x~)``, ``z* = -sigma reference(x~)``.
     """
     s = SETTINGS
     field = trained_networks()["multi"].score if field is None else field
@@ -141,14 +141,14 @@ def measure_field_errors(field=None, reference=None, n_test=None, seed=None):
     rel, ln, le, fe, se = [], [], [], [], []
     for sg in sigmas:
         x = target_density().sample(n_test, rng)
-        eps = rng.standard_normal(x.shape)
-        xt = x + sg * eps
-        e_hat, e_star = -sg * field(xt, sg), -sg * reference(xt, sg)
-        ln_i = np.sum((e_hat - eps) ** 2, 1)
-        le_i = np.sum((e_star - eps) ** 2, 1)
-        fe_i = np.sum((e_hat - e_star) ** 2, 1)
-        cross = ln_i - le_i - fe_i           # = 2 (eps_hat - eps*) . (eps* - eps)
-        rel.append(np.sqrt(fe_i.mean() / np.mean(np.sum(e_star**2, 1))))
+        z = rng.standard_normal(x.shape)
+        xt = x + sg * z
+        z_hat, z_star = -sg * field(xt, sg), -sg * reference(xt, sg)
+        ln_i = np.sum((z_hat - z) ** 2, 1)
+        le_i = np.sum((z_star - z) ** 2, 1)
+        fe_i = np.sum((z_hat - z_star) ** 2, 1)
+        cross = ln_i - le_i - fe_i           # = 2 (z_hat - z*) . (z* - z)
+        rel.append(np.sqrt(fe_i.mean() / np.mean(np.sum(z_star**2, 1))))
         ln.append(ln_i.mean())
         le.append(le_i.mean())
         fe.append(fe_i.mean())
@@ -160,9 +160,9 @@ def measure_field_errors(field=None, reference=None, n_test=None, seed=None):
 def check_loss_gap_is_field_error(measurement=None):
     """At every level the network's denoising loss exceeds the exact denoiser's by its field error.
 
-    Tweedie: ``eps* = -sigma s_sigma(x~)`` is the conditional mean of ``eps`` given
-    ``x~``, so ``E||eps_hat - eps||^2 = E||eps* - eps||^2 + E||eps_hat - eps*||^2`` for
-    any ``eps_hat(x~)``; the cross term ``2 (eps_hat - eps*).(eps* - eps)`` has mean zero.
+    Tweedie: ``z* = -sigma s_sigma(x~)`` is the conditional mean of ``z`` given
+    ``x~``, so ``E||z_hat - z||^2 = E||z* - z||^2 + E||z_hat - z*||^2`` for
+    any ``z_hat(x~)``; the cross term ``2 (z_hat - z*).(z* - z)`` has mean zero.
     Measured: the largest ``|z|`` over the 16 levels of the held-out cross term's mean
     over its standard error. Under the claim each ``z`` is about N(0, 1) (n = 2000 per
     level), so ``max |z| > 4`` has probability ``1 - (1 - 6.3e-5)^16 = 1e-3``. Power: the
@@ -185,7 +185,7 @@ def check_learned_field_close(measurement=None):
 
     Measured: the median over the 16 levels of the held-out relative error
     ``sqrt(E||sigma(s_hat - s_sigma)||^2 / E||sigma s_sigma||^2)``. The error is limited
-    by the training noise: the predictable part of ``eps`` has size ``E||eps*||^2 =
+    by the training noise: the predictable part of ``z`` has size ``E||z*||^2 =
     sigma^2 E||s_sigma||^2``, about ``2 sigma^2 / (omega^2 + sigma^2)`` at small sigma,
     against an unpredictable part of size 2 per draw, so at the smallest levels a
     thousand training draws leave an error of the order of the signal; at mid levels

@@ -21,7 +21,7 @@ _add(Exercise(
         (lambda xt, sigma, omega: sigma**2 * xt / (omega**2 + sigma**2),
          "That is x~ - r*(x~), the denoiser's displacement; the noise is that divided by sigma."),
         (lambda xt, sigma, omega: -sigma * xt / (omega**2 + sigma**2),
-         "Sign: eps* = -sigma s_sigma(x~), and s_sigma(x~) = -x~ / (omega^2 + sigma^2)."),
+         "Sign: z* = -sigma s_sigma(x~), and s_sigma(x~) = -x~ / (omega^2 + sigma^2)."),
         (lambda xt, sigma, omega: xt / sigma,
          "x~ / sigma would be the noise if x were 0; the conditional mean shrinks it by "
          "sigma^2 / (omega^2 + sigma^2)."),
@@ -45,9 +45,9 @@ _add(Exercise(
         (lambda a, sigma, omega: (a - sigma / (omega**2 + sigma**2)) ** 2,
          "The excess is E[(a - a*)^2 x~^2]: multiply by the variance of x~, omega^2 + sigma^2."),
         (lambda a, sigma, omega: (a - sigma / (omega**2 + sigma**2)) ** 2 * omega**2,
-         "x~ = x + sigma eps has variance omega^2 + sigma^2, not omega^2."),
+         "x~ = x + sigma z has variance omega^2 + sigma^2, not omega^2."),
         (lambda a, sigma, omega: (a - 1.0 / sigma) ** 2 * (omega**2 + sigma**2),
-         "The optimum is the conditional mean of eps, sigma / (omega^2 + sigma^2), not 1 / sigma."),
+         "The optimum is the conditional mean of z, sigma / (omega^2 + sigma^2), not 1 / sigma."),
     ),
 ))
 
