@@ -126,7 +126,7 @@ def line_integral_log_ratio(reconstruct, sigma, n_nodes=8, block_size=4096):
         calls of at most ``max(n, block_size)`` points (several nodes per call when there
         are few chains, one node and a slice of the chains per call when there are many):
         fewer calls save per-call overhead, and the temporaries stay small.
-        :meth:`raetut.Autoencoder.reconstruct` further splits its input so that its hidden
+        :meth:`raetut.models.Autoencoder.reconstruct` further splits its input so that its hidden
         activations stay in cache. The result does not depend on it beyond round-off.
 
     Returns

@@ -1471,7 +1471,7 @@ def seed_model(seed):
 class SeedOutcome:
     """One seed of the sweep: its final loss, spurious attractors (``x`` where the field
     ``r(x) - x`` has an attractor and ``p < 1e-12 max p``, on [-15, 15]) and the fraction
-    of the 57 far-started chains (:data:`FAR_STARTS`, 400 steps of 0.5) outside the data
+    of the 57 far-started chains (``FAR_STARTS``, 400 steps of 0.5) outside the data
     region at the end."""
 
     seed: int

@@ -588,7 +588,7 @@ class UlaIdentity:
 
 
 def measure_control_is_ula(lam=LAM, n_steps=200, step=None):
-    """Run the control chain and :func:`raetut.unadjusted_langevin` (step ``sqrt(2 lam)``
+    """Run the control chain and :func:`raetut.sampling.unadjusted_langevin` (step ``sqrt(2 lam)``
     unless ``step`` is given) from its first corrupted point with the same noise."""
     x0 = starts()
     _, ys = reconstruction_chain(_true_reconstruction(lam), lam, x0, n_steps,
@@ -607,7 +607,7 @@ def check_control_chain_is_ula_pushed_forward(measurement=None):
     ``y' = x' + sqrt(2 lam) z' = y + lam s(y) + sqrt(2 lam) z'``: the chain of the
     ``y``'s is ULA with ``eta^2 / 2 = lam``, and ``x = y + lam s(y)`` its image. Measured:
     the largest difference between the control's ``y``'s and
-    :func:`raetut.unadjusted_langevin` driven by the same normal draws, 40 chains, 199
+    :func:`raetut.sampling.unadjusted_langevin` driven by the same normal draws, 40 chains, 199
     steps, ``lam = 0.01``. The two differ only in rounding (``lam`` against
     ``0.5 * sqrt(2 lam)^2``), which the contracting dynamics do not amplify: tolerance
     1e-9. With the step ``sqrt(lam)`` (the factor 2 forgotten) the chains part at once.
