@@ -1,5 +1,8 @@
 """Chapter 13's computational exercises: the Gibbs chain of a generalised DAE with an
-inexact posterior, ULA's stationary variance, and how far walk-back corruptions reach."""
+inexact posterior, the deterministic chain's covariance in d dimensions, and how far
+walk-back corruptions reach."""
+
+import numpy as np
 
 from . import Exercise, _add
 
@@ -44,27 +47,43 @@ _add(Exercise(
 ))
 
 
-def _ula_cases(rng):
-    V = rng.uniform(0.2, 3.0, 6)
-    return [(float(v), float(e)) for v, e in zip(V, V * rng.uniform(0.05, 3.5, 6), strict=True)]
+def _spd_cases(rng):
+    cases = []
+    for d, sigma in zip((2, 2, 3, 3, 4, 2), rng.uniform(0.2, 1.5, 6), strict=True):
+        Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        lam = rng.uniform(0.05, 3.0, d)
+        cases.append(((Q * lam) @ Q.T, float(sigma)))  # a full (non-diagonal) covariance
+    return cases
+
+
+def _matrix_function(Sigma, f):
+    lam, U = np.linalg.eigh(np.asarray(Sigma, dtype=float))
+    return (U * f(lam)) @ U.T
+
+
+def _chain_covariance(Sigma, sigma):
+    # C = A C A + sigma^2 A^2, A = Sigma (Sigma + sigma^2 I)^-1, so
+    # C = Sigma^2 (2 Sigma + sigma^2 I)^-1
+    return _matrix_function(Sigma, lambda lam: lam**2 / (2.0 * lam + sigma**2))
 
 
 _add(Exercise(
     key="ch13-2",
-    call="ula_stationary_variance(V, eta)",
-    # x' = (1 - eta / (2V)) x + sqrt(eta) z: variance eta / (1 - (1 - eta/(2V))^2)
-    reference=lambda V, eta: V / (1.0 - eta / (4.0 * V)),
-    cases=_ula_cases,
+    call="deterministic_chain_covariance(Sigma, sigma)",
+    reference=_chain_covariance,
+    cases=_spd_cases,
     mistakes=(
-        (lambda V, eta: V,
-         "That would be an exact sampler. The unadjusted step x' = (1 - eta/(2V)) x + "
-         "sqrt(eta) z has its own stationary variance: solve W = (1 - eta/(2V))^2 W + eta."),
-        (lambda V, eta: V / (1.0 - eta / (2.0 * V)),
-         "Expand (1 - eta/(2V))^2 = 1 - eta/V + eta^2/(4V^2) fully: the eta^2 term gives "
-         "1 - eta/(4V) in the denominator, not 1 - eta/(2V)."),
-        (lambda V, eta: 2.0 * V,
-         "The contraction factor enters squared: W = (1 - eta/(2V))^2 W + eta, not "
-         "W = (1 - eta/(2V)) W + eta."),
+        (lambda Sigma, sigma: np.asarray(Sigma) ** 2 / (2.0 * np.asarray(Sigma) + sigma**2),
+         "The one-dimensional formula v^2 / (2v + sigma^2) holds along each eigenvector of "
+         "Sigma, not entry by entry: C = Sigma^2 (2 Sigma + sigma^2 I)^-1 is a matrix "
+         "function (diagonalise Sigma, apply the formula to its eigenvalues, rotate back)."),
+        (lambda Sigma, sigma: np.asarray(Sigma) / 2.0,
+         "Sigma / 2 is the covariance of p^2, the small-sigma limit of the chain's law. At a "
+         "finite sigma solve C = A C A + sigma^2 A^2 exactly."),
+        (lambda Sigma, sigma: _matrix_function(Sigma, lambda lam: (lam + sigma**2) ** 2
+                                               / (2.0 * lam + sigma**2)),
+         "The corruption noise passes through the reconstruction as well: x' = A (x + sigma z) "
+         "adds sigma^2 A A^T per step, not sigma^2 I."),
     ),
 ))
 
