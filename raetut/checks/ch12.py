@@ -976,7 +976,7 @@ def check_curve_exact_mh_matches_reference(measurement=None):
     U-statistic of the exact MH chain's 400 thinned draws against 800 i.i.d. reference
     draws. Error rate beta = 0.01 for independent draws (the caveat of the occupancy
     check applies). Power: the one-point chain (over-dispersed in every coordinate) is
-    rejected at p = 1/201 with a statistic tens of times the null's 99th percentile; so
+    rejected at p = 1/201 with a statistic 15 times the null's 99th percentile; so
     are frozen chains, chains held in one component and ``p_sigma`` at sigma = 0.8 (each
     coordinate's spread 1.13 instead of 0.8). The test is weak on spread alone: ``p_sigma``
     at sigma = 0.5 (spread 0.94) gave p = 0.035, and at the DAE's sigma = 0.2 (spread 0.82)
@@ -1006,7 +1006,7 @@ def check_curve_one_point_rule_is_biased(measurement=None):
     out ``-|h|^2 / (2 omega^2)``, on average ``d eta^2 / (2 omega^2) = 2.8`` nats per proposal
     at eta = 0.6, d = 10, all in favour of acceptance, so the chain over-disperses (its
     acceptance is twice the exact chain's). The claim fails only by a lack of power; the
-    measured statistic is tens of times the null's 99th percentile. Controls that fail:
+    measured statistic is 15 times the null's 99th percentile. Controls that fail:
     the exact MH chain and 400 i.i.d. draws of ``p`` (the DAE's training sample).
     """
     t = measure_curve_sample("MH, one-point rule, exact score").energy if measurement is None \
