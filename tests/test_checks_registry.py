@@ -55,3 +55,56 @@ def test_negative_control_fails(name, index, call):
     assert not result.passed, (f"{name} passed a wrong answer (control {index}): measured "
                                f"{result.measured}, expected {result.expected} "
                                f"± {result.tolerance}")
+
+
+# --- cached_on_settings: one result per setting, however the call spells it ---------------
+
+def _counting(calls):
+    from raetut.checks._common import cached_on_settings
+
+    @cached_on_settings(ignore=("progress",))
+    def train(width, seed=1, progress=False):
+        calls.append((width, seed))
+        return object()
+
+    return train
+
+
+def test_cached_on_settings_shares_one_result_across_spellings():
+    calls = []
+    train = _counting(calls)
+    first = train(8)
+    assert train(8, 1) is first
+    assert train(width=8, seed=1) is first
+    assert train(8, progress=True) is first
+    assert calls == [(8, 1)]
+
+
+def test_cached_on_settings_runs_again_for_other_settings():
+    calls = []
+    train = _counting(calls)
+    assert train(8) is not train(8, seed=2)
+    assert train(4) is not train(8)
+    assert calls == [(8, 1), (8, 2), (4, 1)]
+    train.cache_clear()
+    train(8)
+    assert len(calls) == 4
+
+
+def test_cached_on_settings_bad_use():
+    from raetut.checks._common import cached_on_settings
+
+    with pytest.raises(ValueError, match="ignore names no parameter"):
+        cached_on_settings(lambda seed: seed, ignore=("progress",))
+    cached = cached_on_settings(lambda values: len(values))
+    with pytest.raises(TypeError, match="hashable"):
+        cached([1, 2])
+    with pytest.raises(TypeError):
+        cached(1, 2)
+
+
+def test_chapter_networks_are_trained_once_per_setting():
+    from raetut.checks import ch07
+
+    assert ch07.train_spiral_dae() is ch07.train_spiral_dae(seed=ch07.NET_SEED)
+    assert ch07.train_spiral_dae() is ch07.train_spiral_dae(sigma=ch07.SIGMA)

@@ -1,5 +1,8 @@
 """What the chapters' checks share: the default density, its support, noise levels, slopes."""
 
+import functools
+import inspect
+
 import numpy as np
 
 from .. import diagnostics
@@ -11,6 +14,46 @@ from ..densities import GaussianMixture
 # Neighbouring integer orders are 10 tolerances away; the next term of each expansion
 # shifts the fitted slope by only a few hundredths over the default ranges.
 SLOPE_TOLERANCE = 0.1
+
+
+def cached_on_settings(function=None, *, ignore=()):
+    """Keep a function's results for the life of the process, keyed on its settings.
+
+    Unlike ``functools.lru_cache``, the key is the arguments bound to the signature with
+    the defaults filled in, so ``f()``, ``f(1)`` and ``f(seed=1)`` share one result when
+    the default seed is 1 (lru_cache would run the function three times). Arguments named
+    in ``ignore`` (such as ``progress``) are left out of the key: a result computed with
+    a progress bar is returned to a call without one, and the other way round.
+
+    Use as ``@cached_on_settings`` or ``@cached_on_settings(ignore=("progress",))``;
+    the cached function has ``cache_clear()``.
+    """
+    if function is None:
+        return functools.partial(cached_on_settings, ignore=ignore)
+    signature = inspect.signature(function)
+    unknown = sorted(set(ignore) - set(signature.parameters))
+    if unknown:
+        raise ValueError(f"ignore names no parameter of {function.__name__}: {unknown}")
+    results = {}
+
+    @functools.wraps(function)
+    def cached(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = tuple((name, value) for name, value in bound.arguments.items()
+                    if name not in ignore)
+        try:
+            return results[key]
+        except KeyError:
+            pass
+        except TypeError:
+            raise TypeError(f"{function.__name__} caches on its arguments, which must be "
+                            f"hashable; got {bound.arguments}") from None
+        results[key] = function(*args, **kwargs)
+        return results[key]
+
+    cached.cache_clear = results.clear
+    return cached
 
 
 def default_mixture_1d():

@@ -26,6 +26,7 @@ from ..models import Autoencoder
 from ..optimal import dae_optimum, empirical_dae_optimum, rcae_optimum_1d
 from ..training import fit
 from . import record, register
+from ._common import cached_on_settings
 
 __all__ = [
     "chapter_density",
@@ -136,7 +137,7 @@ class TrainedAutoencoder:
         return self.model.n_params
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def train_autoencoder(criterion, n_samples, n_hidden, level, seed=0, n_iter=N_ITER):
     """Train one of the chapter's networks (cached on the settings within the process).
 
@@ -168,7 +169,7 @@ def train_autoencoder(criterion, n_samples, n_hidden, level, seed=0, n_iter=N_IT
                               model, _read_only(result.params), _read_only(result.loss_history))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def train_three_points(seed=TOY_SEED):
     """The paper's toy: 20 tanh units, DAE with sigma = 0.1 on the points -0.5, 0, 0.5.
 
@@ -215,7 +216,7 @@ class DAEMeasurement:
     estimate_wide: np.ndarray
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def _optimum_loss(sigma):
     density = chapter_density()
     return float(dae_loss_quadrature(dae_optimum(density, sigma), density, sigma, chapter_grid(),

@@ -19,6 +19,7 @@ from ..models import Autoencoder
 from ..optimal import dae_optimum, dae_optimum_jacobian
 from ..training import fit
 from . import record, register
+from ._common import cached_on_settings
 
 __all__ = [
     "chapter_spiral",
@@ -82,7 +83,7 @@ class SpiralData:
     tangent_test: np.ndarray
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def chapter_data(seed=DATA_SEED):
     """1000 training and 1000 test points of the spiral, from one generator seeded ``seed``.
 
@@ -119,7 +120,7 @@ class TrainedSpiralDAE:
         return self.model.jacobian(self.params, X)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def train_spiral_dae(n_hidden=NET_HIDDEN, sigma=SIGMA, seed=NET_SEED, n_iter=NET_ITER):
     """The chapter's network: untied, ``n_hidden`` tanh units, DAE with one fixed corruption
     per training point, L-BFGS for ``n_iter`` iterations, initialisation and corruptions

@@ -48,7 +48,7 @@ from ..models import Autoencoder, score_estimate
 from ..optimal import dae_optimum
 from ..training import fit
 from . import record, register
-from ._common import default_mixture_1d
+from ._common import cached_on_settings, default_mixture_1d
 
 __all__ = [
     "SCORE_MATCHING_SETTINGS",
@@ -206,7 +206,7 @@ def _replicate_rng(seed, replicate):
     return np.random.default_rng(seed if replicate == 0 else [seed, replicate])
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def _replicate_data(replicate):
     base = score_matching_data()
     if replicate == 0:
@@ -260,7 +260,7 @@ def criterion_fit_1d(criterion, n, replicate=0):
     return _criterion_fit_1d(criterion, n, _replicate_arg(replicate))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def _criterion_fit_1d(criterion, n, replicate):
     s = SCORE_MATCHING_SETTINGS
     sigma = s["sigma"]
@@ -292,7 +292,7 @@ def tied_fit_1d(sigma, replicate=0):
     return _tied_fit_1d(sigma, _replicate_arg(replicate))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def _tied_fit_1d(sigma, replicate):
     s = SCORE_MATCHING_SETTINGS
     result = fit(tied_model_1d(), _replicate_data(replicate).X, criterion="dae", sigma=sigma,
@@ -301,7 +301,7 @@ def _tied_fit_1d(sigma, replicate):
     return _frozen(result.params)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def dae_model_2d(tied):
     """``rt.Autoencoder(2, 16, "tanh", tied=tied)``."""
     return Autoencoder(2, SCORE_MATCHING_SETTINGS["n_hidden_2d"], "tanh", tied=bool(tied))
@@ -316,7 +316,7 @@ def dae_fit_2d(tied, replicate=0):
     return _dae_fit_2d(bool(tied), _replicate_arg(replicate))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def _dae_fit_2d(tied, replicate):
     s = SCORE_MATCHING_SETTINGS
     result = fit(dae_model_2d(tied), _replicate_data(replicate).X_2d, criterion="dae",
@@ -729,7 +729,7 @@ def measure_tied_energies_1d(replicate=0):
     return _tied_energies_1d(_replicate_arg(replicate))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def _tied_energies_1d(replicate):
     data = _replicate_data(replicate)
     density, x = data.density, data.grid

@@ -48,6 +48,7 @@ from ..sampling import (
 )
 from ..training import fit
 from . import record, register
+from ._common import cached_on_settings
 
 __all__ = [
     "SIGMA",
@@ -356,7 +357,7 @@ class SamplerRun:
     step: float
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def run_sampler(name):
     """Run one of ``SAMPLERS`` with the ``CHAINS`` settings from :func:`starts`."""
     if name not in SAMPLERS:
@@ -382,7 +383,7 @@ def run_sampler(name):
                       run.step_size)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def control_run(lam):
     """The control chain at ``lam`` (``CHAINS`` settings, seed 16): ``(xs, ys)`` after burn-in."""
     xs, ys = reconstruction_chain(_true_reconstruction(lam), lam, starts(), CHAINS["n_steps"],
@@ -784,7 +785,7 @@ def curve_segment_probabilities():
     return counts / counts.sum()
 
 
-@functools.lru_cache(maxsize=1)
+@cached_on_settings
 def _curve_reference(which):
     n = CURVE_REFERENCE["n_" + which]
     return curve_sample(n, np.random.default_rng(_CURVE_SEEDS[which]))
@@ -838,7 +839,7 @@ def _curve_exact_log_ratio():
     return exact_log_ratio(curve_log_prob)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def run_curve_sampler(name):
     """Run one of ``SAMPLERS`` on the 10-D mixture (``CURVE_CHAINS``, :func:`curve_starts`)."""
     if name not in SAMPLERS:

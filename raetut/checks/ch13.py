@@ -6,7 +6,6 @@ chapter's seeds and settings, and cached within the process: the notebook and
 """
 
 import dataclasses
-import functools
 import time
 
 import numpy as np
@@ -27,6 +26,7 @@ from ..optimal import dae_optimum
 from ..sampling import corrupt_reconstruct_chain, mixture_posterior_sampler, unadjusted_langevin
 from ..training import fit, fit_walkback, walkback_corruptions
 from . import record, register
+from ._common import cached_on_settings
 
 __all__ = [
     "GAUSS",
@@ -143,7 +143,7 @@ def measure_variance(chains, x0):
     return VarianceRun(variance, se, rhat, ess, float(np.std(x0)), int(sq.size))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def gaussian_chain(kind, v=GAUSS["v"], sigma=GAUSS["sigma"]):
     """Chains on N(0, v) data after burn-in, (n_steps - burn_in, n_chains, 1).
 
@@ -234,7 +234,7 @@ def check_gdae_ula_factor_two_variance(measurement=None, predicted=None):
     return _variance_record("x <- r*(x) + sqrt(2) sigma z: ULA's variance", m, predicted)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_on_settings
 def mixture_chain(kind, sigma=MIXTURE["sigma"]):
     """Chains of the 1-D mixture after burn-in: ``"gibbs"`` or ``"deterministic"``.
 

@@ -16,6 +16,7 @@ from ..diagnostics import mode_fractions
 from ..noise_conditional import fit_noise_conditional, probability_flow_ode, reverse_ve_sde
 from ..sampling import annealed_langevin, geometric_noise_levels, unadjusted_langevin
 from . import record, register
+from ._common import cached_on_settings
 
 __all__ = [
     "SETTINGS",
@@ -96,7 +97,7 @@ def exact_score(X, sigma):
     return target_density().smoothed(float(sigma)).score(X)
 
 
-@functools.lru_cache(maxsize=1)
+@cached_on_settings(ignore=("progress",))
 def trained_networks(progress=False):
     """The multi-level network (sigma in [0.1, 8]) and the single-level one (sigma = 0.1),
     both trained on the same draws with the same seed: ``{"multi": fit, "single": fit}``."""
@@ -221,7 +222,7 @@ def _trapped(X):
     return float(np.mean(d.prob(X) < FAR_SETTINGS["region"] * d.prob(d.means).max()))
 
 
-@functools.lru_cache(maxsize=1)
+@cached_on_settings(ignore=("progress",))
 def measure_far_field(progress=False):
     """Chains started on a circle of radius 14 (the means are within 4.5 of 0), for each
     of 5 training seeds: 16 x 50 annealed Langevin steps with the multi-level network,
@@ -332,7 +333,7 @@ def _masses(samples, n_evals):
     return SamplerMasses(fr, n_evals, chi2, n, d.weights.copy(), samples)
 
 
-@functools.lru_cache(maxsize=1)
+@cached_on_settings
 def measure_langevin_attribution(window=(1.0, 3.0), step_counts=(10,)):
     """Where annealed Langevin's mass bias under the network comes from (chi-square values).
 
