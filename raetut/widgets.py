@@ -19,6 +19,8 @@ import html as _html
 import io
 import numbers
 import re
+import tempfile
+from pathlib import Path
 
 from ._validation import check_signature, one_of, positive_int, positive_scalar
 
@@ -203,36 +205,27 @@ def static_slider(
 
     import matplotlib as mpl
     import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation
+    from matplotlib.animation import HTMLWriter
 
     prints = {}
     fig = plt.figure(figsize=figsize, dpi=dpi, layout="constrained")
+    # A tight bounding box would give frames of different sizes.
+    settings = {"savefig.bbox": "standard", "animation.embed_limit": 50.0}
     try:
-
-        def update(i):
-            _draw_frame(draw, fig, values[i], _title(label, texts[i]))
-            if i in shown:
-                prints[i] = _figure_rgba(fig, print_dpi)
-            return []
-
-        # The no-op init_func keeps draw() to exactly one call per value.
-        anim = FuncAnimation(
-            fig,
-            update,
-            frames=len(values),
-            init_func=lambda: [],
-            interval=interval,
-            repeat=False,
-        )
-        # A tight bounding box would give frames of different sizes.
-        settings = {
-            "animation.frame_format": frame_format,
-            "savefig.bbox": "standard",
-            "savefig.dpi": dpi,
-            "animation.embed_limit": 50.0,
-        }
-        with mpl.rc_context(settings):
-            player = anim.to_jshtml(default_mode="once")
+        with mpl.rc_context(settings), tempfile.TemporaryDirectory() as tmpdir:
+            # matplotlib's HTMLWriter fed directly: one render per frame (and one more per
+            # print frame), where FuncAnimation.to_jshtml renders every frame about three
+            # times (an idle redraw, the grab, the layout passes).
+            path = Path(tmpdir, "player.html")
+            writer = HTMLWriter(fps=1000.0 / interval, embed_frames=True, default_mode="once")
+            writer.frame_format = frame_format
+            with writer.saving(fig, str(path), dpi):
+                for i, value in enumerate(values):
+                    _draw_frame(draw, fig, value, _title(label, texts[i]))
+                    writer.grab_frame()
+                    if i in shown:
+                        prints[i] = _figure_rgba(fig, print_dpi)
+            player = path.read_text()
     finally:
         plt.close(fig)
     player = _label_player(_drop_external_stylesheets(player), _plain(label), alt)
@@ -276,15 +269,23 @@ def _evenly_chosen(n, k):
 
 
 def _figure_rgba(fig, dpi):
-    """The figure as it is now, rendered at ``dpi``, as an RGBA array of floats."""
-    import matplotlib as mpl
-    import matplotlib.pyplot as plt
+    """The figure as it is now, rendered at ``dpi``, as an RGBA array of floats in [0, 1].
 
-    buffer = io.BytesIO()
-    with mpl.rc_context({"savefig.bbox": "standard"}):
-        fig.savefig(buffer, format="png", dpi=dpi)
-    buffer.seek(0)
-    return plt.imread(buffer, format="png")
+    One draw on the figure's Agg canvas (savefig would lay the figure out in a second,
+    non-rendering pass and then encode and decode a PNG); the figure's dpi is restored.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    saved_dpi, saved_canvas = fig.dpi, fig.canvas
+    canvas = FigureCanvasAgg(fig)
+    try:
+        fig.dpi = dpi
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba(), dtype=float) / 255.0
+    finally:
+        fig.dpi = saved_dpi
+        fig.set_canvas(saved_canvas)
 
 
 def _grid_png(frames, gap=12):
